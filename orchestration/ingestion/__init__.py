@@ -1,0 +1,1 @@
+"""Governed ingestion: inbox files -> raw warehouse tables, the vault and quarantine."""

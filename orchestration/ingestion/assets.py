@@ -1,0 +1,124 @@
+"""Dagster assets of governed ingestion: one multi-asset per source, one asset per file type.
+
+The graph reads ``inbox/<source>`` (the landing folder, an external asset) -> ``raw/<file_type>``
+(these assets) -> ``staging`` (dbt). Each run loads the new files of the requested school years;
+metadata shows, per file type, received = loaded + quarantined and the files taken.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import dagster as dg
+
+from orchestration import settings
+from orchestration.ingestion.inbox import ingest_source
+from orchestration.ingestion.load import FileResult
+from orchestration.partitions import school_year_partitions
+from orchestration.sources import SOURCES, file_types_of
+from orchestration.warehouse import POOL, connect
+
+SOURCE_DESCRIPTIONS = {
+    "discimus": "Discimus (AGODI): enrolments, pupil characteristics, absences, attests",
+    "led": "LED (AHOVOKS): certificates and diplomas",
+    "binc": "BINC (Opgroeien): NAFT trajectories, beneficiaries, providers",
+    "zorgthuis": "Opgroeien: lists of pupils with a zorgthuis per counting date",
+    "duo": "DUO (NL): pupils living in Belgium at a Dutch school (no INSZ)",
+    "rijksregister": "Rijksregister: compulsory-school-age children in Flanders and Brussels",
+    "school_register": "School register (AGODI/DOV): schools, branches, capacity",
+}
+
+
+def inbox_asset_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["inbox", source])
+
+
+def raw_asset_key(file_type: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", file_type])
+
+
+inbox_specs = [
+    dg.AssetSpec(inbox_asset_key(s), group_name="inbox",
+                 description=f"Landing folder data/inbox/{s}/ — {SOURCE_DESCRIPTIONS[s]}",
+                 kinds={"file"})
+    for s in SOURCES
+]
+
+
+def _metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
+    """Counts and file names only: never a row value."""
+    taken = [r for r in results if r.status != "duplicate"]
+    received = sum(r.received for r in taken)
+    loaded = sum(r.loaded for r in taken)
+    quarantined = sum(r.quarantined for r in taken)
+    rules: dict[str, int] = defaultdict(int)
+    for r in taken:
+        for rule, n in r.rule_counts.items():
+            rules[rule] += n
+    table = "| file | status | received | loaded | quarantined |\n|---|---|---|---|---|\n" + "".join(
+        f"| {r.file_name} | {r.status} | {r.received} | {r.loaded} | {r.quarantined} |\n"
+        for r in results) if results else "no files"
+    return {
+        "files_new": dg.MetadataValue.int(len(taken)),
+        "files_duplicate": dg.MetadataValue.int(len(results) - len(taken)),
+        "files_rejected": dg.MetadataValue.int(sum(r.status == "rejected" for r in taken)),
+        "rows_received": dg.MetadataValue.int(received),
+        "rows_loaded": dg.MetadataValue.int(loaded),
+        "rows_quarantined": dg.MetadataValue.int(quarantined),
+        "received_equals_loaded_plus_quarantined": dg.MetadataValue.bool(
+            received == loaded + quarantined),
+        "quarantine_rules": dg.MetadataValue.json(dict(rules)),
+        "files": dg.MetadataValue.md(table),
+    }
+
+
+def build_source_assets(source: str) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(raw_asset_key(ft.file_type), deps=[inbox_asset_key(source)],
+                     group_name="raw", description=ft.description, kinds={"duckdb"},
+                     metadata={"source_owner": ft.owner, "file_name_pattern": ft.pattern,
+                               "columns": dg.MetadataValue.md(
+                                   "| header | type | required |\n|---|---|---|\n" + "".join(
+                                       f"| {c.header} | {c.type}"
+                                       f"{' (vault)' if c.sensitivity != 'plain' else ''}"
+                                       f" | {c.required} |\n" for c in ft.columns))})
+        for ft in file_types_of(source)
+    ]
+
+    @dg.multi_asset(
+        name=f"ingest_{source}",
+        specs=specs,
+        partitions_def=school_year_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        can_subset=False,
+        description=f"Load new files from data/inbox/{source}/ into raw tables, the vault and "
+                    f"quarantine. {SOURCE_DESCRIPTIONS[source]}.",
+    )
+    def _ingest(context: dg.AssetExecutionContext):
+        p = settings.paths()
+        years = set(context.partition_keys) if context.has_partition_key_range or \
+            context.has_partition_key else None
+        with connect(p, vault=True) as con:
+            results = ingest_source(con, p, source, years)
+        for r in results:
+            if r.status == "rejected":
+                context.log.error(r.message)
+            elif r.quarantined:
+                context.log.warning(f"{r.file_name}: {r.quarantined} of {r.received} rows "
+                                    f"quarantined; e.g. {r.message}")
+        by_type: dict[str, list[FileResult]] = defaultdict(list)
+        for r in results:
+            by_type[r.file_type].append(r)
+        for ft in file_types_of(source):
+            yield dg.MaterializeResult(asset_key=raw_asset_key(ft.file_type),
+                                       metadata=_metadata(by_type.get(ft.file_type, [])))
+        unknown = by_type.get("unknown", [])
+        if unknown:
+            context.log.error(f"{len(unknown)} unknown file(s) in data/inbox/{source}/: "
+                              + "; ".join(r.message for r in unknown))
+
+    return _ingest
+
+
+source_assets = [build_source_assets(s) for s in SOURCES]
