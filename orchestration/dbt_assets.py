@@ -6,10 +6,11 @@ become asset checks (error severity = blocking). dbt runs as a subprocess on the
 inside the ``duckdb`` pool so no other step holds the file meanwhile.
 """
 
-from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -61,4 +62,11 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     yield from dbt.cli(dbt_build_args(), context=context).stream()
 
 
-dbt_resource = DbtCliResource(project_dir=warehouse_dbt_project)
+def _dbt_executable() -> str:
+    """The dbt of this interpreter's environment, so no activated venv is needed."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+dbt_resource = DbtCliResource(project_dir=warehouse_dbt_project,
+                              dbt_executable=_dbt_executable())

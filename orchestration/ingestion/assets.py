@@ -5,7 +5,6 @@ The graph reads ``inbox/<source>`` (the landing folder, an external asset) -> ``
 metadata shows, per file type, received = loaded + quarantined and the files taken.
 """
 
-from __future__ import annotations
 
 from collections import defaultdict
 
