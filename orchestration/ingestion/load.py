@@ -69,6 +69,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             sha256 varchar, file_name varchar, file_type varchar, source_row bigint,
             rule varchar, column_name varchar, quarantined_at timestamp)""")
     con.execute("""
+        create table if not exists ingest.row_findings (
+            sha256 varchar, file_name varchar, file_type varchar, source_row bigint,
+            pupil_key varchar, rule varchar, column_name varchar, found_at timestamp)""")
+    con.execute("""
         create table if not exists vault.insz_register (
             insz varchar primary key, pupil_key varchar not null, first_seen_at timestamp)""")
     con.execute("""
@@ -327,6 +331,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         union all
         select ?, ?, ?, source_row, 'malformed_row', null, ? from _malformed""",
                 [env.sha256, path.name, spec.file_type, now] * 2)
+    _record_row_findings(con, spec, insz, env.sha256, path.name, now)
     loaded = con.execute(f"select count(*) from raw.{spec.file_type} "
                          f"where _source_file_sha256 = ?", [env.sha256]).fetchone()[0]
     quarantined = con.execute("select count(distinct source_row) from ingest.quarantine "
@@ -352,6 +357,33 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         con.execute(f"drop table if exists {t}")
     return FileResult(path.name, spec.file_type, env.sha256, "loaded", slot, school_year,
                       env.data_lines, loaded, quarantined, message, rule_counts)
+
+
+def _record_row_findings(con: duckdb.DuckDBPyConnection, spec: SourceFile, insz: Column | None,
+                         sha: str, file_name: str, now: dt.datetime) -> None:
+    """Rules that need the INSZ itself, checked here because the INSZ never leaves ingestion.
+
+    They do not quarantine the row (the data may still be right); they are article-7 findings
+    for the quality layer, recorded with the row number and pupil key, never the value.
+    - insz_birth_date_mismatch: the birth date encoded in the INSZ (YYMMDD; BIS months +20/+40;
+      month or day 00 = unknown, not checked) differs from the file's birth-date column.
+    """
+    con.execute("delete from ingest.row_findings where sha256 = ?", [sha])
+    birth = next((c for c in spec.columns if c.header == "Geboortedatum" and c.type == "date"), None)
+    if insz is None or birth is None:
+        return
+    n = f"regexp_replace(_in.\"{insz.name}\", '\\D', '', 'g')"
+    month = f"(cast(substr({n}, 3, 2) as int) % 20)"
+    born = f"strptime({_value(birth)}, '{spec.date_format}')"
+    con.execute(f"""
+        insert into ingest.row_findings
+        select ?, ?, ?, _source_row, _pupil_key, 'insz_birth_date_mismatch', ?, ?
+        from _checked _in
+        where len(_violations) = 0 and {_value(birth)} is not null
+          and {month} <> 0 and substr({n}, 5, 2) <> '00'
+          and (strftime({born}, '%y') <> substr({n}, 1, 2) or month({born}) <> {month}
+               or day({born}) <> cast(substr({n}, 5, 2) as int))""",
+                [sha, file_name, spec.file_type, birth.header, now])
 
 
 def _key_expr(spec: SourceFile, insz: Column | None) -> str:

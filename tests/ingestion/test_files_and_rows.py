@@ -188,3 +188,19 @@ def test_a_file_the_csv_parser_cannot_read_is_rejected_whole_not_crashing(data_d
     [r] = ingest(data_dir)
     assert r.status == "rejected" and "unreadable as CSV" in r.message
     assert r.received == r.loaded + r.quarantined
+
+
+def test_a_birth_date_that_contradicts_the_insz_is_recorded_as_a_finding_without_values(data_dir):
+    header = ";".join(BY_FILE_TYPE["binc_naft_beneficiaries"].headers)
+    write(data_dir, "binc", "binc_naft_begunstigden_2023-2024.csv", header + "\n" + "\n".join([
+        "T1;85073003328;M;30/07/1985;dut;BEL;11002;;",      # agrees
+        "T2;98472899765;M;28/07/1998;dut;BEL;11002;;",      # BIS (+40), agrees
+        "T3;17073003384;V;31/07/2017;dut;BEL;11002;;",      # day differs
+        "T4;00000100166;M;01/01/2000;dut;BEL;11002;;",      # INSZ date unknown: not checked
+    ]) + "\n")
+    [r] = ingest(data_dir, "binc")
+    assert (r.loaded, r.quarantined) == (4, 0)
+    with connect(data_dir) as con:
+        rows = con.execute("select source_row, rule, column_name, length(pupil_key) "
+                           "from ingest.row_findings").fetchall()
+    assert rows == [(3, "insz_birth_date_mismatch", "Geboortedatum", 64)]
