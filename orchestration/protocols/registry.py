@@ -1,0 +1,699 @@
+"""Typed loader of the protocol registry: one YAML file per protocol in ``definitions/``.
+
+The YAML files hold the facts (who, what, when, how long, which columns); this module only
+loads them into pydantic models and refuses a registry that is inconsistent. Nothing here
+decides what a protocol allows: change the YAML, not the code.
+
+Checked at load time, so a bad edit fails every import of the registry, not a delivery run:
+
+- unique protocol ids (the file name is the id) and unique delivery-file and column ids;
+- column types are DuckDB types (varchar, integer, bigint, boolean, date, double, decimal);
+- every delivery file has at least one variable, and every variable quotes the protocol;
+- identifier columns: every person-level file has one, each names a link group the pseudonym
+  scheme declares, and each link group lists exactly the files that carry it;
+- dates parse (ISO ``YYYY-MM-DD``), periods and school years are ordered, renewals extend;
+- birth year is an integer column ``birth_year`` at ``birth_year_only`` granularity;
+- public and school-scoped outputs are aggregates with small-count suppression.
+
+Usage::
+
+    from orchestration.protocols import load_registry
+
+    registry = load_registry()
+    okan = registry.protocol("antwerpen_okan")
+    okan.is_valid_on(datetime.date(2025, 6, 1))  # True
+    okan.columns("first_okan_enrolment")  # [("person_code", "varchar"), ...]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, model_validator)
+
+from orchestration import school_year as sy
+
+DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+
+# ------------------------------------------------------------------------------------ vocabularies
+
+ColumnType = Literal["varchar", "integer", "bigint", "boolean", "date", "double", "decimal"]
+COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
+
+Kind = Literal["record", "aggregate"]
+
+# How fine a column may be. birth_year_only: a year, never a date. antwerp_branch_only: filled
+# only when the branch lies in the city of Antwerp (the population's city_nis_code), else empty.
+Granularity = Literal[
+    "birth_year_only",
+    "antwerp_branch_only",
+    "country",
+    "province",
+    "municipality",
+    "municipality_or_postcode",
+    "postcode",
+    "neighbourhood_or_postcode",
+    "statistical_sector",
+    "school",
+    "branch",
+]
+
+# per_protocol: HMAC with one key per protocol, one link group.
+# shared_within_protocol: HMAC with one key per protocol, shared by named files (link groups).
+# per_school_year: HMAC with a key that changes every school year: years cannot be linked.
+# identified: the protocol allows identification (INSZ, or a source's own number) in clear.
+# request_by_insz: the recipient sends a request file of INSZ numbers; the answer is keyed on it.
+Scheme = Literal["per_protocol", "shared_within_protocol", "per_school_year", "identified",
+                 "request_by_insz"]
+KeyScope = Literal["protocol", "school_year", "cleartext", "request"]
+SCHEME_KEY_SCOPES: dict[str, frozenset[str]] = {
+    "per_protocol": frozenset({"protocol"}),
+    "shared_within_protocol": frozenset({"protocol"}),
+    "per_school_year": frozenset({"school_year"}),
+    "identified": frozenset({"cleartext"}),
+    "request_by_insz": frozenset({"request"}),
+}
+HASHED_KEY_SCOPES = frozenset({"protocol", "school_year"})
+
+# Who receives a delivery file. public and school_scoped outputs must be suppressed aggregates.
+Audience = Literal["recipient", "processor", "requester", "school_scoped", "public"]
+# Where a column's value comes from: communicated under the protocol by its source, derived by
+# the warehouse from communicated data, or the recipient's own data linked to it.
+Origin = Literal["communicated", "derived", "recipient_data"]
+PeriodicityKind = Literal["once", "periodic", "on_request", "yearly"]
+RetentionRule = Literal["end_of_research_assignment", "years_after_receipt", "years_after_birth",
+                        "not_stated"]
+LegalGround = Literal["public_task", "legal_obligation", "authorisation"]
+EducationLevel = Literal["nursery", "primary", "secondary", "higher", "adult"]
+CountingRule = Literal["first_school_day_of_month", "calendar_date", "date_or_next_school_day"]
+ListKind = Literal["provisional", "definitive", "single"]
+OneFilePer = Literal["school_year", "reference_date", "request", "delivery"]
+
+MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july",
+                           "august", "september", "october", "november", "december")
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+_WINDOW = re.compile(r"^(first|second)_half_of_(" + "|".join(MONTHS) + r")$")
+
+
+class RegistryError(ValueError):
+    """The protocol registry is inconsistent; the message names the file and the rule."""
+
+
+# ------------------------------------------------------------------------------------ value types
+
+
+def _parse_date(value: Any) -> dt.date:
+    """ISO dates only: a YAML date, or the string ``YYYY-MM-DD``. No timestamps, no datetimes."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"expected a date, got a date-time {value!r}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not a valid date {value!r}: {exc}") from None
+    raise ValueError(f"expected an ISO date YYYY-MM-DD, got {value!r}")
+
+
+def _check_duration(value: str) -> str:
+    m = _DURATION.match(value)
+    if not m or not any(m.groups()):
+        raise ValueError(f"expected an ISO 8601 duration like P1M, P30D or P30Y, got {value!r}")
+    return value
+
+
+def _check_school_year(value: str) -> str:
+    sy.start_year(value)  # raises ValueError on anything that is not a school year
+    if len(value) != 7:
+        raise ValueError(f"write school years in the short form 2023-24, got {value!r}")
+    return value
+
+
+def _check_snake_case(value: str) -> str:
+    if not SNAKE_CASE.match(value):
+        raise ValueError(f"{value!r} is not snake_case")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+SchoolYear = Annotated[str, AfterValidator(_check_school_year)]
+SnakeId = Annotated[str, AfterValidator(_check_snake_case)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+def duration_parts(duration: str) -> tuple[int, int, int]:
+    """``P1Y2M3D`` -> (1, 2, 3)."""
+    m = _DURATION.match(_check_duration(duration))
+    assert m is not None
+    return tuple(int(g or 0) for g in m.groups())  # type: ignore[return-value]
+
+
+def add_duration(day: dt.date, duration: str) -> dt.date:
+    """``day`` plus an ISO duration: years and months on the calendar (clamped to the month's end),
+    then days. ``add_duration(date(2024, 1, 31), "P1M")`` is 29 February 2024."""
+    years, months, days = duration_parts(duration)
+    month_index = day.month - 1 + months
+    year = day.year + years + month_index // 12
+    month = month_index % 12 + 1
+    next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last_day)) + dt.timedelta(days=days)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------------------------ the protocol
+
+
+class TextReference(_Model):
+    """Where the facts come from: a file under shared/ and its article numbers by topic."""
+
+    file: Annotated[str, Field(pattern=r"^protocols/[0-9]{3}_[0-9a-f]+\.txt$")]
+    section: str | None = None  # for the 2015 overview: which beraadslaging
+    articles: dict[SnakeId, Text] = Field(default_factory=dict)
+    remarks: str | None = None
+
+
+class Party(_Model):
+    name: Text
+    short_name: Text
+    systems: list[SnakeId] = Field(default_factory=list)  # source systems (orchestration.sources)
+    acts_for: str | None = None  # processors: whose processor
+    role: str | None = None
+
+
+class Parties(_Model):
+    sources: Annotated[list[Party], Field(min_length=1)]
+    recipient: Party
+    processors: list[Party] = Field(default_factory=list)
+    intermediaries: list[Party] = Field(default_factory=list)
+    internal_recipients: list[Text] = Field(default_factory=list)
+
+
+class LegalBasis(_Model):
+    ground: LegalGround
+    text: Text
+    references: list[Text] = Field(default_factory=list)
+    special_categories: bool
+    special_categories_exception: str | None = None
+    protocol_wording: Text
+
+    @model_validator(mode="after")
+    def _exception_needed(self) -> LegalBasis:
+        if self.special_categories and not self.special_categories_exception:
+            raise ValueError("special categories of personal data need the GDPR art. 9 exception")
+        return self
+
+
+class Renewal(_Model):
+    """A new agreement that extends the validity; valid_until None = for an indefinite term."""
+
+    valid_until: IsoDate | None
+    reference: Text
+    signed: IsoDate | None = None
+
+
+class Validity(_Model):
+    valid_from: IsoDate
+    valid_until: IsoDate | None  # None: indefinite (as long as the legal ground exists)
+    renewals: list[Renewal] = Field(default_factory=list)
+    notice_period: Duration | None = None
+    ends_when: Text
+    protocol_wording: Text
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Validity:
+        end = self.valid_until
+        if end is not None and end < self.valid_from:
+            raise ValueError(f"valid_until {end} is before valid_from {self.valid_from}")
+        for renewal in self.renewals:
+            if end is None:
+                raise ValueError(f"renewal {renewal.reference!r} follows an indefinite term")
+            if renewal.valid_until is not None and renewal.valid_until <= end:
+                raise ValueError(f"renewal {renewal.reference!r} does not extend the validity "
+                                 f"beyond {end}")
+            end = renewal.valid_until
+        return self
+
+    @property
+    def effective_until(self) -> dt.date | None:
+        """The last valid day after all renewals; None when the term is indefinite."""
+        return self.renewals[-1].valid_until if self.renewals else self.valid_until
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        day = day.date() if isinstance(day, dt.datetime) else day
+        end = self.effective_until
+        return self.valid_from <= day and (end is None or day <= end)
+
+
+class CountingDate(_Model):
+    """A named counting or reference date ("teldag", "situatiedatum", "toestand").
+
+    rule: first_school_day_of_month (month), calendar_date (month and day, whatever the
+    weekday) or date_or_next_school_day (month and day, or the first school day after).
+    The names are those of ``orchestration.calendar``.
+    """
+
+    name: SnakeId
+    rule: CountingRule
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+    description: Text
+    protocol_wording: Text
+
+    @model_validator(mode="after")
+    def _day_fits(self) -> CountingDate:
+        if self.rule == "first_school_day_of_month":
+            if self.day is not None:
+                raise ValueError(f"{self.name}: first_school_day_of_month takes no day")
+        else:
+            if self.day is None:
+                raise ValueError(f"{self.name}: {self.rule} needs a day")
+            dt.date(2024, self.month, self.day)  # a leap year: any real day of the month passes
+        return self
+
+
+class Exchange(_Model):
+    """One exchange of a list for a counting date, in a window such as second_half_of_october."""
+
+    counting_date: SnakeId
+    list_kind: ListKind
+    window: Annotated[str, Field(pattern=_WINDOW.pattern)]
+    protocol_wording: Text
+    note: str | None = None
+
+    @property
+    def window_month(self) -> int:
+        m = _WINDOW.match(self.window)
+        assert m is not None
+        return MONTHS.index(m.group(2)) + 1
+
+
+class Periodicity(_Model):
+    kind: PeriodicityKind
+    once_only: bool  # the protocol allows one single communication: refuse a second delivery
+    description: Text
+    protocol_wording: Text
+    counting_dates: list[CountingDate] = Field(default_factory=list)
+    exchanges: list[Exchange] = Field(default_factory=list)
+    adjustable: bool = False  # the parties may change the dates by mutual agreement
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Periodicity:
+        if self.once_only and self.kind != "once":
+            raise ValueError("once_only requires kind: once")
+        names = [c.name for c in self.counting_dates]
+        if len(names) != len(set(names)):
+            raise ValueError(f"duplicate counting date names in {names}")
+        for exchange in self.exchanges:
+            if exchange.counting_date not in names:
+                raise ValueError("exchange for undeclared counting date "
+                                 f"{exchange.counting_date!r}")
+        return self
+
+    def counting_date(self, name: str) -> CountingDate:
+        for c in self.counting_dates:
+            if c.name == name:
+                return c
+        raise KeyError(f"no counting date {name!r}; known: {[c.name for c in self.counting_dates]}")
+
+
+class Population(_Model):
+    description: Text
+    protocol_wording: Text
+    school_year_from: SchoolYear | None = None
+    school_year_to: SchoolYear | None = None  # None: up to the most recent school year
+    education_levels: list[EducationLevel] = Field(default_factory=list)
+    age_min: int | None = None
+    age_max: int | None = None
+    residence: str | None = None
+    city_nis_code: Annotated[str, Field(pattern=r"^\d{5}$")] | None = None
+    conditions: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Population:
+        _check_year_order(self.school_year_from, self.school_year_to)
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError("age_min is above age_max")
+        return self
+
+
+class LinkGroup(_Model):
+    """Files whose identifier columns share one key, so they can be joined on it."""
+
+    id: SnakeId
+    key_scope: KeyScope
+    description: Text
+    files: Annotated[list[SnakeId], Field(min_length=1)]
+
+
+class Pseudonym(_Model):
+    scheme: Scheme
+    key_version: Annotated[int, Field(ge=1)] | None = None
+    description: Text
+    protocol_wording: Text
+    link_groups: list[LinkGroup] = Field(default_factory=list)
+    notes: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Pseudonym:
+        allowed = SCHEME_KEY_SCOPES[self.scheme]
+        ids = [g.id for g in self.link_groups]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate link group ids in {ids}")
+        for group in self.link_groups:
+            if group.key_scope not in allowed:
+                raise ValueError(f"link group {group.id!r}: key_scope {group.key_scope!r} does not "
+                                 f"fit scheme {self.scheme!r} (allowed: {sorted(allowed)})")
+        hashed = any(g.key_scope in HASHED_KEY_SCOPES for g in self.link_groups)
+        if hashed and self.key_version is None:
+            raise ValueError(f"scheme {self.scheme!r} hashes identifiers: set key_version")
+        if not hashed and self.key_version is not None:
+            raise ValueError(f"scheme {self.scheme!r} uses no key: key_version must be null")
+        if self.scheme == "shared_within_protocol" and not any(len(g.files) > 1
+                                                               for g in self.link_groups):
+            raise ValueError("shared_within_protocol needs a link group shared by two files")
+        return self
+
+
+class Retention(_Model):
+    rule: RetentionRule
+    term: Duration | None = None
+    research_assignment_end: IsoDate | None = None
+    research_assignment_end_is_placeholder: bool = False
+    landing_wipe_after: Duration | None = None  # source files deleted from the landing area
+    after_term: str | None = None
+    description: Text
+    protocol_wording: Text
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Retention:
+        if self.rule == "end_of_research_assignment" and self.research_assignment_end is None:
+            raise ValueError("end_of_research_assignment needs research_assignment_end")
+        if self.rule in ("years_after_receipt", "years_after_birth") and self.term is None:
+            raise ValueError(f"{self.rule} needs a term")
+        return self
+
+    def keep_until(self, *, received_on: dt.date | None = None,
+                   birth_date: dt.date | None = None) -> dt.date | None:
+        """The last day data may be kept; None when the protocol states no term."""
+        if self.rule == "end_of_research_assignment":
+            return self.research_assignment_end
+        if self.rule == "years_after_receipt":
+            if received_on is None:
+                raise ValueError("years_after_receipt needs received_on")
+            return add_duration(received_on, self.term or "")
+        if self.rule == "years_after_birth":
+            if birth_date is None:
+                raise ValueError("years_after_birth needs birth_date")
+            return add_duration(birth_date, self.term or "")
+        return None
+
+
+class Quality(_Model):
+    """Article 7: how errors the recipient finds are reported and corrected."""
+
+    stated: bool
+    reporter: str | None = None
+    responder: str | None = None
+    report_immediately: bool = False
+    investigation_within: Duration | None = None
+    measures_within: Duration | None = None
+    deadline_is_configurable_default: bool = False  # the text says "a reasonable term"
+    correction_by_new_file: bool = False
+    follow_up_meeting: Literal["yearly"] | None = None
+    protocol_wording: str | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Quality:
+        if self.stated and not (self.reporter and self.responder and self.protocol_wording):
+            raise ValueError("a stated article 7 needs reporter, responder and protocol_wording")
+        return self
+
+
+class Disclosure(_Model):
+    small_count_threshold: Annotated[int, Field(ge=1)] = 10
+    threshold_basis: Text
+    publication_allowed: bool
+    schools_identifiable_in_public: bool = False
+    school_rankings_allowed: bool = False
+    school_scoped_access: Literal["own_schools_only"] | None = None
+    source_citation: str | None = None  # the source to name in publications
+    rules: list[Text] = Field(default_factory=list)
+    protocol_wording: Text
+
+
+class Variable(_Model):
+    name: SnakeId
+    type: ColumnType
+    description: Text
+    protocol_wording: Text
+    allowed_values: list[str | int | bool] | None = None
+    granularity: Granularity | None = None
+    identifier: bool = False
+    link_group: SnakeId | None = None
+    nullable: bool = True
+    origin: Origin = "communicated"
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Variable:
+        if self.identifier != (self.link_group is not None):
+            raise ValueError(f"{self.name}: an identifier needs a link_group and only an "
+                             "identifier has one")
+        if "birth_year" in self.name or self.granularity == "birth_year_only":
+            if self.name != "birth_year" or self.type != "integer" or \
+                    self.granularity != "birth_year_only":
+                raise ValueError(f"{self.name}: birth year is the integer column birth_year "
+                                 "with granularity birth_year_only")
+        if self.allowed_values is not None:
+            if not self.allowed_values:
+                raise ValueError(f"{self.name}: allowed_values is empty")
+            python_types = {"varchar": str, "integer": int, "bigint": int, "boolean": bool}
+            expected = python_types.get(self.type)
+            if expected is None:
+                raise ValueError(f"{self.name}: allowed_values on a {self.type} column")
+            for value in self.allowed_values:
+                if type(value) is not expected:
+                    raise ValueError(f"{self.name}: allowed value {value!r} is not {self.type}")
+        return self
+
+
+class Period(_Model):
+    school_year_from: SchoolYear | None = None
+    school_year_to: SchoolYear | None = None  # None: up to the most recent school year
+    reference_dates: list[SnakeId] = Field(default_factory=list)  # counting-date names
+    one_file_per: OneFilePer
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        _check_year_order(self.school_year_from, self.school_year_to)
+        return self
+
+
+class DeliveryFile(_Model):
+    id: SnakeId
+    description: Text
+    protocol_wording: Text  # the heading or row of the protocol that allows this file
+    grain: Annotated[str, Field(pattern=r"^one row per ")]
+    kind: Kind
+    person_level: bool  # rows describe a person or carry a person's key
+    audience: Audience
+    suppress_small_counts: bool
+    period: Period
+    variables: Annotated[list[Variable], Field(min_length=1)]
+    variables_complete: bool = True  # False: the available text does not enumerate them all
+    notes: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> DeliveryFile:
+        names = [v.name for v in self.variables]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"file {self.id}: duplicate columns {duplicates}")
+        identifiers = [v.name for v in self.variables if v.identifier]
+        if self.person_level and not identifiers:
+            raise ValueError(f"file {self.id}: person-level file without an identifier column")
+        if not self.person_level and identifiers:
+            raise ValueError(f"file {self.id}: identifier columns {identifiers} in a file that "
+                             "is not person-level")
+        if self.audience in ("public", "school_scoped"):
+            if self.kind != "aggregate" or self.person_level or not self.suppress_small_counts:
+                raise ValueError(f"file {self.id}: a {self.audience} output must be a "
+                                 "non-person-level aggregate with small-count suppression")
+        return self
+
+    @property
+    def column_names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    @property
+    def identifier_columns(self) -> list[Variable]:
+        return [v for v in self.variables if v.identifier]
+
+    def variable(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(f"file {self.id} has no column {name!r}; columns: {self.column_names}")
+
+
+class Protocol(_Model):
+    id: SnakeId
+    title: Text
+    title_nl: Text
+    text_reference: TextReference
+    parties: Parties
+    legal_basis: LegalBasis
+    purpose: Text
+    date_signed: IsoDate
+    validity: Validity
+    periodicity: Periodicity
+    population: Population
+    pseudonym: Pseudonym
+    retention: Retention
+    quality: Quality
+    disclosure: Disclosure
+    security: list[Text] = Field(default_factory=list)
+    delivery_files: Annotated[list[DeliveryFile], Field(min_length=1)]
+    digest_disagreements: list[Text] = Field(default_factory=list)
+    decisions: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Protocol:
+        ids = [f.id for f in self.delivery_files]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate delivery file ids {duplicates}")
+        if self.validity.valid_from < self.date_signed:
+            raise ValueError("valid_from is before date_signed")
+        end = self.retention.research_assignment_end
+        if end is not None and self.validity.valid_until is not None and \
+                self.validity.valid_until > end:
+            raise ValueError("the protocol cannot stay valid after the research assignment ends")
+        counting = {c.name for c in self.periodicity.counting_dates}
+        groups = {g.id: g for g in self.pseudonym.link_groups}
+        carried: dict[str, set[str]] = {g: set() for g in groups}
+        for f in self.delivery_files:
+            unknown = sorted(set(f.period.reference_dates) - counting)
+            if unknown:
+                raise ValueError(f"file {f.id}: reference dates {unknown} are not among the "
+                                 f"protocol's counting dates {sorted(counting)}")
+            for v in f.identifier_columns:
+                if v.link_group not in groups:
+                    raise ValueError(f"file {f.id}: column {v.name} names undeclared link group "
+                                     f"{v.link_group!r}; declared: {sorted(groups)}")
+                carried[v.link_group].add(f.id)
+        for gid, group in groups.items():
+            if set(group.files) != carried[gid]:
+                raise ValueError(f"link group {gid!r} lists files {sorted(group.files)} but its "
+                                 f"identifier is carried by {sorted(carried[gid])}")
+        return self
+
+    # ---------------------------------------------------------------- API
+
+    def delivery_file(self, file_id: str) -> DeliveryFile:
+        for f in self.delivery_files:
+            if f.id == file_id:
+                return f
+        raise KeyError(f"protocol {self.id} has no delivery file {file_id!r}; "
+                       f"files: {[f.id for f in self.delivery_files]}")
+
+    def columns(self, file_id: str) -> list[tuple[str, str]]:
+        """The (name, DuckDB type) pairs of a delivery file, in order: its contract."""
+        return [(v.name, v.type) for v in self.delivery_file(file_id).variables]
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        """Whether a delivery may be made on ``day``: within the term, renewals included."""
+        return self.validity.is_valid_on(day)
+
+    @property
+    def valid_until(self) -> dt.date | None:
+        """The last valid day after renewals; None when indefinite."""
+        return self.validity.effective_until
+
+    @property
+    def is_pseudonymised(self) -> bool:
+        """True when deliveries carry keyed pseudonyms instead of real identifiers."""
+        return self.pseudonym.scheme in ("per_protocol", "shared_within_protocol",
+                                         "per_school_year")
+
+
+class Registry(_Model):
+    protocols: dict[str, Protocol]
+
+    def protocol(self, protocol_id: str) -> Protocol:
+        try:
+            return self.protocols[protocol_id]
+        except KeyError:
+            raise KeyError(f"unknown protocol {protocol_id!r}; known: {sorted(self.protocols)}") \
+                from None
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self.protocols)
+
+    def all_delivery_files(self) -> list[tuple[Protocol, DeliveryFile]]:
+        return [(p, f) for p in self.protocols.values() for f in p.delivery_files]
+
+    def valid_on(self, day: dt.date) -> list[Protocol]:
+        return [p for p in self.protocols.values() if p.is_valid_on(day)]
+
+
+def _check_year_order(first: str | None, last: str | None) -> None:
+    if first is not None and last is not None and sy.start_year(first) > sy.start_year(last):
+        raise ValueError(f"school year {first} is after {last}")
+
+
+# ------------------------------------------------------------------------------------ loading
+
+
+def load_registry_from(directory: Path | str) -> Registry:
+    """Load and validate every ``*.yaml`` in ``directory`` (uncached; tests use copies)."""
+    directory = Path(directory)
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise RegistryError(f"no protocol definitions in {directory}")
+    protocols: dict[str, Protocol] = {}
+    for path in paths:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise RegistryError(f"{path.name}: not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise RegistryError(f"{path.name}: expected a mapping at the top level")
+        if raw.get("id") != path.stem:
+            raise RegistryError(f"{path.name}: id {raw.get('id')!r} must equal the file name "
+                                f"{path.stem!r}")
+        try:
+            protocol = Protocol.model_validate(raw)
+        except ValidationError as exc:
+            raise RegistryError(f"{path.name}: {exc}") from exc
+        if protocol.id in protocols:  # cannot happen with one file per id, kept as a guard
+            raise RegistryError(f"{path.name}: duplicate protocol id {protocol.id!r}")
+        protocols[protocol.id] = protocol
+    return Registry(protocols=protocols)
+
+
+@lru_cache(maxsize=1)
+def load_registry() -> Registry:
+    """The project's registry from ``definitions/``, loaded once per process."""
+    return load_registry_from(DEFINITIONS_DIR)
+
+
+def all_delivery_files() -> list[tuple[Protocol, DeliveryFile]]:
+    """Every (protocol, delivery file) pair of the project's registry."""
+    return load_registry().all_delivery_files()
