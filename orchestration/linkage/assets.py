@@ -1,0 +1,75 @@
+"""Dagster asset of the DUO <-> Rijksregister linkage (protocol duo_leerplicht).
+
+``linkage/duo_links`` recomputes ``linkage.duo_links`` and the review queue
+``linkage.duo_review`` for every DUO reference date present in ``raw``. It opens the vault (names
+are compared in this step only) and runs in the ``duckdb`` pool like everything that opens the
+DuckDB files. Metadata holds counts only.
+"""
+
+import dagster as dg
+
+from orchestration import settings
+from orchestration.linkage import duo
+from orchestration.warehouse import POOL, connect
+
+DUO_LINKS_KEY = dg.AssetKey(["linkage", "duo_links"])
+
+
+def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
+    """Per reference date: DUO records, linked by method, to review by reason (counts only)."""
+    header = ("| peildatum | Rijksregister extract | DUO records | linked exact | linked fuzzy "
+              "| review no_candidate | review uncertain | review conflict | seconds |\n"
+              "|---|---|---|---|---|---|---|---|---|\n")
+    rows = "".join(
+        f"| {r.peildatum} | {r.rijksregister_date or 'none'} | {r.duo_records} | "
+        f"{r.linked_exact} | {r.linked_fuzzy} | {r.review_no_candidate} | {r.review_uncertain} | "
+        f"{r.review_conflict} | {r.seconds:.1f} |\n" for r in results)
+    total = sum(r.duo_records for r in results)
+    linked = sum(r.linked for r in results)
+    return {
+        "reference_dates": dg.MetadataValue.int(len(results)),
+        "duo_records": dg.MetadataValue.int(total),
+        "linked": dg.MetadataValue.int(linked),
+        "linked_exact": dg.MetadataValue.int(sum(r.linked_exact for r in results)),
+        "linked_fuzzy": dg.MetadataValue.int(sum(r.linked_fuzzy for r in results)),
+        "to_review": dg.MetadataValue.int(sum(r.to_review for r in results)),
+        "review_no_candidate": dg.MetadataValue.int(sum(r.review_no_candidate for r in results)),
+        "review_uncertain": dg.MetadataValue.int(sum(r.review_uncertain for r in results)),
+        "review_conflict": dg.MetadataValue.int(sum(r.review_conflict for r in results)),
+        "linked_share": dg.MetadataValue.float(round(linked / total, 4) if total else 0.0),
+        "per_reference_date": dg.MetadataValue.md(header + rows if results else "no DUO file"),
+        "per_reference_date_json": dg.MetadataValue.json([r.as_dict() for r in results]),
+        "thresholds": dg.MetadataValue.json({
+            "match": duo.MATCH_THRESHOLD, "review": duo.REVIEW_THRESHOLD,
+            "ambiguity_margin": duo.AMBIGUITY_MARGIN, "gates": duo.GATES,
+            "weights": duo.WEIGHTS, "address_weights": duo.ADDRESS_WEIGHTS}),
+    }
+
+
+@dg.asset(
+    key=DUO_LINKS_KEY,
+    deps=[dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])],
+    group_name="linkage",
+    pool=POOL,
+    kinds={"duckdb", "python"},
+    description="DUO pupils (no INSZ) linked to Rijksregister children per DUO reference date "
+                "(same or nearest earlier extract) on name, first names, birth date and address: "
+                "linkage.duo_links (record_key, peildatum, pupil_key, method, score) and the "
+                "review queue linkage.duo_review (no_candidate / uncertain / conflict). "
+                "Protocol duo_leerplicht. No names, addresses or INSZ leave the vault.",
+    metadata={"protocol": "duo_leerplicht", "tables": "linkage.duo_links, linkage.duo_review"},
+)
+def duo_links(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    p = settings.paths()
+    with connect(p, vault=True) as con:
+        results = duo.link_all(con)
+    for r in results:
+        if r.rijksregister_date is None:
+            context.log.warning(f"DUO {r.peildatum}: no Rijksregister extract on or before this "
+                                f"date; {r.duo_records} records queued for review")
+        context.log.info(f"DUO {r.peildatum}: {r.duo_records} records, {r.linked} linked, "
+                         f"{r.to_review} to review ({r.seconds:.1f} s)")
+    return dg.MaterializeResult(metadata=_metadata(results))
+
+
+linkage_assets = [duo_links]
