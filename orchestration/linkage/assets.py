@@ -13,6 +13,8 @@ from orchestration.linkage import duo
 from orchestration.warehouse import POOL, connect
 
 DUO_LINKS_KEY = dg.AssetKey(["linkage", "duo_links"])
+DUO_REVIEW_KEY = dg.AssetKey(["linkage", "duo_review"])
+_DEPS = [dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])]
 
 
 def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
@@ -46,20 +48,24 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
     }
 
 
-@dg.asset(
-    key=DUO_LINKS_KEY,
-    deps=[dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])],
-    group_name="linkage",
+@dg.multi_asset(
+    name="duo_linkage",
+    specs=[
+        dg.AssetSpec(DUO_LINKS_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb", "python"},
+                     description="DUO pupils (no INSZ) linked to Rijksregister children per DUO "
+                     "reference date (same or nearest earlier extract) on name, first names, "
+                     "birth date and address: record_key, peildatum, pupil_key, method, score. "
+                     "Protocol duo_leerplicht. No names, addresses or INSZ leave the vault.",
+                     metadata={"protocol": "duo_leerplicht", "table": "linkage.duo_links"}),
+        dg.AssetSpec(DUO_REVIEW_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb"},
+                     description="DUO records that could not be linked automatically (no_candidate,"
+                     " uncertain, conflict), for the compulsory-education cell's manual review.",
+                     metadata={"protocol": "duo_leerplicht", "table": "linkage.duo_review"}),
+    ],
     pool=POOL,
-    kinds={"duckdb", "python"},
-    description="DUO pupils (no INSZ) linked to Rijksregister children per DUO reference date "
-                "(same or nearest earlier extract) on name, first names, birth date and address: "
-                "linkage.duo_links (record_key, peildatum, pupil_key, method, score) and the "
-                "review queue linkage.duo_review (no_candidate / uncertain / conflict). "
-                "Protocol duo_leerplicht. No names, addresses or INSZ leave the vault.",
-    metadata={"protocol": "duo_leerplicht", "tables": "linkage.duo_links, linkage.duo_review"},
+    can_subset=False,
 )
-def duo_links(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def duo_linkage(context: dg.AssetExecutionContext):
     p = settings.paths()
     with connect(p, vault=True) as con:
         results = duo.link_all(con)
@@ -69,7 +75,11 @@ def duo_links(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
                                 f"date; {r.duo_records} records queued for review")
         context.log.info(f"DUO {r.peildatum}: {r.duo_records} records, {r.linked} linked, "
                          f"{r.to_review} to review ({r.seconds:.1f} s)")
-    return dg.MaterializeResult(metadata=_metadata(results))
+    metadata = _metadata(results)
+    yield dg.MaterializeResult(asset_key=DUO_LINKS_KEY, metadata=metadata)
+    yield dg.MaterializeResult(asset_key=DUO_REVIEW_KEY, metadata={
+        k: metadata[k] for k in ("to_review", "review_no_candidate", "review_uncertain",
+                                 "review_conflict", "per_reference_date")})
 
 
-linkage_assets = [duo_links]
+linkage_assets = [duo_linkage]

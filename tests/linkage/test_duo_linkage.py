@@ -411,17 +411,21 @@ def test_a_rerun_changes_nothing(linked):
 def test_the_dagster_asset_materialises_with_counts_only(linked):
     import dagster as dg
 
-    from orchestration.linkage.assets import duo_links, linkage_assets
+    from orchestration.linkage.assets import DUO_LINKS_KEY, DUO_REVIEW_KEY, duo_linkage, \
+        linkage_assets
 
-    assert duo_links.key == dg.AssetKey(["linkage", "duo_links"])
-    assert set(duo_links.asset_deps[duo_links.key]) == {
-        dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])}
-    assert duo_links.group_names_by_key[duo_links.key] == "linkage"
+    assert set(duo_linkage.keys) == {DUO_LINKS_KEY, DUO_REVIEW_KEY}
+    for key in duo_linkage.keys:
+        assert set(duo_linkage.asset_deps[key]) == {
+            dg.AssetKey(["raw", "duo_registrations"]),
+            dg.AssetKey(["raw", "rijksregister_children"])}
+        assert duo_linkage.group_names_by_key[key] == "linkage"
     with connect(linked["p"], read_only=True) as con:
         before = _tables(con)
     result = dg.materialize(linkage_assets)
     assert result.success
-    [mat] = result.asset_materializations_for_node("linkage__duo_links")
+    [mat] = [m for m in result.asset_materializations_for_node("duo_linkage")
+             if m.asset_key == DUO_LINKS_KEY]
     md = mat.metadata
     n_duo = sum(r.duo_records for r in linked["results"])
     assert md["duo_records"].value == n_duo
