@@ -13,6 +13,7 @@ import dagster as dg
 from orchestration import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import FileResult
+from orchestration.operations import audit
 from orchestration.partitions import school_year_partitions
 from orchestration.sources import SOURCES, file_types_of
 from orchestration.warehouse import POOL, connect
@@ -100,6 +101,8 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
             context.has_partition_key else None
         with connect(p, vault=True) as con:
             results = ingest_source(con, p, source, years)
+        # audit trail (orchestration.operations): one entry per file loaded or rejected
+        audit.record_ingestion(results, run_id=context.run_id)
         for r in results:
             if r.status == "rejected":
                 context.log.error(r.message)
