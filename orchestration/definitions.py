@@ -3,11 +3,21 @@
 import dagster as dg
 
 from orchestration.dbt_assets import dbt_resource, warehouse_dbt_models
+from orchestration.deliveries.assets import delivery_assets, delivery_column_checks
 from orchestration.ingestion.assets import inbox_specs, source_assets
 from orchestration.jobs import warehouse_job
+from orchestration.linkage.assets import linkage_assets
+from orchestration.quality.checks import quality_assets, quality_checks
+from orchestration.operations.definitions import (operations_assets, operations_jobs,
+                                                  operations_schedules, operations_sensors)
 
 defs = dg.Definitions(
-    assets=[*inbox_specs, *source_assets, warehouse_dbt_models],
-    jobs=[warehouse_job],
+    assets=[*inbox_specs, *source_assets, *linkage_assets, warehouse_dbt_models,
+            *delivery_assets,
+            *operations_assets, *quality_assets],
+    asset_checks=[delivery_column_checks, *quality_checks],
+    jobs=[warehouse_job, *operations_jobs],
+    schedules=operations_schedules,
+    sensors=operations_sensors,
     resources={"dbt": dbt_resource},
 )
