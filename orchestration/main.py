@@ -19,8 +19,11 @@ from orchestration.warehouse import connect
 
 
 def copy_sample_to_inbox(p: settings.Paths) -> int:
-    """Drop every sample extract in its source's inbox; identical files are left alone."""
-    copied = 0
+    """Drop every sample extract in its source's inbox, and the sample's synthetic request files
+    (vtc_2015_35/29/31) in the request inbox; identical files are left alone."""
+    from orchestration.deliveries.requests import copy_sample_requests
+
+    copied = copy_sample_requests(p)
     for src in sorted(p.sample.glob("*/*.csv")):
         if src.parent.name.startswith("_"):  # ground truth is not a source
             continue

@@ -120,7 +120,8 @@ def enrolment_ids(e: pd.DataFrame, branches: pd.DataFrame, order_key: np.ndarray
     starts = np.flatnonzero(np.r_[True, sorted_year[1:] != sorted_year[:-1]])
     sizes = np.diff(np.r_[starts, len(e)])
     ranks[order] = np.arange(len(e)) - np.repeat(starts, sizes) + 1
-    return year.astype(np.int64) * 10_000_000 + ranks
+    # 12 digits (year + 8-digit rank): never the 11-digit shape of an INSZ
+    return year.astype(np.int64) * 100_000_000 + ranks
 
 
 def write_discimus(w: Writer, pop: Population, careers, branches: pd.DataFrame,

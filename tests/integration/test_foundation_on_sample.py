@@ -60,9 +60,15 @@ def test_the_vault_does_hold_them_so_the_scan_can_see_insz(pipeline):
             f"{k.split('.', 1)[1]}" for k in insz_in_tables(con, "vault"))
 
 
-def test_no_file_outside_the_restricted_zone_and_inbox_holds_a_valid_insz(pipeline):
+def test_no_file_outside_the_restricted_zone_inbox_and_identified_deliveries_holds_an_insz(pipeline):
+    from orchestration.deliveries.spec import identified_protocols
+    from orchestration.protocols.registry import load_registry
+
     p = pipeline.paths
-    assert insz_in_files(p.data, skip=(p.restricted, p.inbox)) == {}
+    identified = identified_protocols(load_registry())
+    assert identified == {"zorgthuis", "duo_leerplicht", "vtc_2015_35", "vtc_2015_31"}
+    skip = (p.restricted, p.inbox, *(p.outbox / pid for pid in identified))
+    assert insz_in_files(p.data, skip=skip) == {}
 
 
 def test_no_person_name_or_address_column_reaches_the_warehouse(pipeline):

@@ -1,0 +1,84 @@
+{#-
+    Progress from one school year to the next, per pupil and school year: repeating the year and
+    changing school (docs: repeated_year, changed_school). Compares each year's main enrolment
+    with the previous school year's.
+-#}
+with
+
+pupil_years as (
+
+    select * from {{ ref('int_pupil_years') }}
+
+),
+
+with_previous as (
+
+    select
+        current_year.pupil_key,
+        current_year.school_year,
+        current_year.main_structure_code,
+        current_year.education_level,
+        current_year.education_form,
+        current_year.study_year,
+        current_year.n_schools,
+        current_year.february_school_number,
+        previous_year.pupil_key is not null as has_previous_year,
+        previous_year.main_structure_code as previous_main_structure_code,
+        previous_year.education_level as previous_education_level,
+        previous_year.education_form as previous_education_form,
+        previous_year.study_year as previous_study_year,
+        previous_year.february_school_number as previous_february_school_number
+    from pupil_years as current_year
+    left join pupil_years as previous_year
+        on
+            current_year.pupil_key = previous_year.pupil_key
+            and current_year.school_year_start = previous_year.school_year_start + 1
+
+),
+
+repetition as (
+
+    select
+        *,
+        case
+            when
+                main_structure_code not in ('211', '311')
+                or education_form is not distinct from 'OKAN'
+                or study_year is null
+                then 'not_gewoon_lager_or_voltijds_gewoon_secundair'
+            when not has_previous_year then 'previous_year_unknown'
+            -- a newcomer leaving OKAN for a first year is progress, not repetition
+            when previous_education_form is not distinct from 'OKAN' then null
+            when
+                previous_main_structure_code not in ('211', '311')
+                or previous_study_year is null
+                then 'previous_year_not_comparable'
+        end as repeated_year_exclusion_reason
+    from with_previous
+
+),
+
+final as (
+
+    select
+        pupil_key,
+        school_year,
+        case
+            when repeated_year_exclusion_reason is not null then null
+            when previous_education_form is not distinct from 'OKAN' then false
+            else
+                education_level = previous_education_level
+                and study_year = previous_study_year
+        end as repeated_year,
+        repeated_year_exclusion_reason,
+        n_schools > 1 as changed_school_during_year,
+        case
+            when february_school_number is not null and previous_february_school_number is not null
+                then february_school_number <> previous_february_school_number
+        end as changed_school_since_previous_year,
+        previous_february_school_number
+    from repetition
+
+)
+
+select * from final

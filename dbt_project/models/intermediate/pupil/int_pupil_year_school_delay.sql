@@ -1,0 +1,64 @@
+{#-
+    School delay (schoolse vertraging) per pupil and school year, on the year's main enrolment
+    (docs: school_delay). Expected study year from the birth year; excluded programmes get a
+    null delay and the reason.
+-#}
+with
+
+pupil_years as (
+
+    select * from {{ ref('int_pupil_years') }}
+
+),
+
+exclusions as (
+
+    select
+        pupil_key,
+        school_year,
+        school_year_start,
+        birth_year,
+        education_level,
+        main_structure_code,
+        study_year,
+        case
+            when education_level is null or education_level not in ('lager', 'secundair')
+                then 'not_primary_or_secondary'
+            when education_type = 'buitengewoon' then 'special_education'
+            when programme = 'dbso' then 'dbso'
+            when education_form = 'OKAN' then 'okan'
+            when programme is distinct from 'voltijds' then 'other_main_structure'
+            when study_year is null then 'study_year_unknown'
+            when education_level = 'secundair' and study_year >= 7 then 'seventh_year'
+            when study_direction ilike '%se-n-se%' then 'se_n_se'
+            when birth_year is null then 'birth_date_unknown'
+        end as school_delay_exclusion_reason
+    from pupil_years
+
+),
+
+final as (
+
+    select
+        pupil_key,
+        school_year,
+        education_level,
+        study_year,
+        case
+            when school_delay_exclusion_reason is null and education_level = 'lager'
+                then school_year_start - birth_year - 5
+            when school_delay_exclusion_reason is null and education_level = 'secundair'
+                then school_year_start - birth_year - 11
+        end as expected_study_year,
+        case
+            when school_delay_exclusion_reason is null and education_level = 'lager'
+                then school_year_start - birth_year - 5 - study_year
+            when school_delay_exclusion_reason is null and education_level = 'secundair'
+                then school_year_start - birth_year - 11 - study_year
+        end as school_delay_years,
+        school_delay_exclusion_reason
+    from exclusions
+
+)
+
+select * from final

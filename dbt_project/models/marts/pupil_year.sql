@@ -1,0 +1,351 @@
+{#-
+    One row per pupil per school year with at least one enrolment. Assembles the intermediate
+    pupil models; indicator logic lives there (each has unit tests), this model only joins.
+    Counting-date columns (whether and where, computed in int_pupil_years) are listed below:
+    prefix -> counting_date_name; the full enrolment per date is in pupil_year_counting_date.
+-#}
+{%- set counting_dates = [
+    ('oct_first_school_day', 'first_school_day_of_october'),
+    ('oct1', 'october_1'),
+    ('jan15', 'january_15'),
+    ('feb1', 'february_1'),
+    ('feb_first_school_day', 'first_school_day_of_february'),
+    ('may15', 'may_15'),
+    ('jun30', 'june_30'),
+] -%}
+{%- set zorgthuis_dates = ['october', 'january', 'february', 'may'] -%}
+with
+
+pupil_years as (
+
+    select * from {{ ref('int_pupil_years') }}
+
+),
+
+oki as (
+
+    select * from {{ ref('int_pupil_year_oki') }}
+
+),
+
+school_delay as (
+
+    select * from {{ ref('int_pupil_year_school_delay') }}
+
+),
+
+progression as (
+
+    select * from {{ ref('int_pupil_year_progression') }}
+
+),
+
+certificates as (
+
+    select * from {{ ref('int_pupil_year_certificates') }}
+
+),
+
+school_leaving as (
+
+    select * from {{ ref('int_pupil_school_leaving') }}
+
+),
+
+zorgthuis as (
+
+    select * from {{ ref('int_pupil_zorgthuis') }}
+
+),
+
+naft as (
+
+    select * from {{ ref('int_pupil_year_naft') }}
+
+),
+
+naft_trajectories as (
+
+    select * from {{ ref('stg_binc_naft_trajectories') }}
+
+),
+
+duo as (
+
+    select * from {{ ref('int_pupil_year_duo') }}
+
+),
+
+duo_school_years as (
+
+    select * from {{ ref('int_duo_linked_school_years') }}
+
+),
+
+attests as (
+
+    select * from {{ ref('stg_discimus_attests') }}
+
+),
+
+absences as (
+
+    select * from {{ ref('stg_discimus_absences') }}
+
+),
+
+-- the final attest of the year: the latest attest date (then the highest school number)
+year_attests as (
+
+    select
+        pupil_key,
+        school_year,
+        count(*) as attest_count,
+        arg_max(
+            struct_pack(attest_code, attest_restriction, attest_date, school_number),
+            struct_pack(attest_date, school_number)
+        ) as final_attest
+    from attests
+    group by pupil_key, school_year
+
+),
+
+-- absences are delivered per school: summed over the year's schools
+year_absences as (
+
+    select
+        pupil_key,
+        school_year,
+        cast(sum(expected_half_days) as bigint) as expected_half_days,
+        cast(sum(absent_half_days) as bigint) as absent_half_days,
+        cast(sum(problematic_absent_half_days) as bigint) as unjustified_absent_half_days,
+        cast(sum(long_absence_count) as bigint) as long_absence_count,
+        cast(sum(long_absence_days) as bigint) as long_absence_days
+    from absences
+    group by pupil_key, school_year
+
+),
+
+-- school years with data from a source: outside them a flag is unknown (null), not false
+naft_school_years as (
+
+    select distinct school_year from naft_trajectories
+
+),
+
+zorgthuis_lists_available as (
+
+    select
+        school_year,
+        {%- for month_name in zorgthuis_dates %}
+        bool_or(counting_date_name = 'zorgthuis_{{ month_name }}') as {{ month_name }}_list_available
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from zorgthuis
+    group by school_year
+
+),
+
+zorgthuis_wide as (
+
+    select
+        pupil_key,
+        school_year,
+        {%- for month_name in zorgthuis_dates %}
+        bool_or(counting_date_name = 'zorgthuis_{{ month_name }}') as on_{{ month_name }}_list,
+        bool_or(has_non_voluntary_mfc_care) filter (
+            where counting_date_name = 'zorgthuis_{{ month_name }}'
+        ) as {{ month_name }}_mfc_non_voluntary
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from zorgthuis
+    group by pupil_key, school_year
+
+),
+
+most_recent_school_year as (
+
+    select max(school_year) as school_year from pupil_years
+
+),
+
+final as (
+
+    select
+        ----------  keys
+        pupil_years.pupil_key,
+        pupil_years.school_year,
+
+        ----------  pupil
+        pupil_years.birth_date,
+        pupil_years.birth_year,
+        pupil_years.gender,
+        pupil_years.nationality,
+        pupil_years.residence_nis_code,
+        pupil_years.residence_postcode,
+
+        ----------  OKI
+        oki.has_non_dutch_home_language,
+        oki.has_low_educated_mother,
+        oki.received_school_allowance,
+        oki.lives_in_high_delay_neighbourhood,
+        oki.oki_score,
+
+        ----------  main enrolment of the year
+        pupil_years.main_enrolment_basis,
+        pupil_years.main_enrolment_id,
+        pupil_years.school_number,
+        pupil_years.branch_number,
+        pupil_years.main_structure_code,
+        pupil_years.education_level,
+        pupil_years.education_type,
+        pupil_years.programme,
+        pupil_years.administrative_group,
+        pupil_years.study_year,
+        pupil_years.grade,
+        pupil_years.education_form,
+        pupil_years.finality,
+        pupil_years.learning_path,
+        pupil_years.study_direction,
+        pupil_years.special_education_type,
+        pupil_years.training_form,
+        pupil_years.n_enrolments,
+        pupil_years.first_start_date,
+        pupil_years.last_end_date,
+
+        ----------  counting dates
+        {%- for prefix, name in counting_dates %}
+        pupil_years.{{ prefix }}_enrolled,
+        pupil_years.{{ prefix }}_school_number,
+        pupil_years.{{ prefix }}_branch_number,
+        {%- endfor %}
+
+        ----------  (OK)AN
+        pupil_years.is_newcomer,
+        pupil_years.was_newcomer,
+        pupil_years.has_okan_enrolment,
+
+        ----------  school delay
+        school_delay.expected_study_year,
+        school_delay.school_delay_years,
+        school_delay.school_delay_exclusion_reason,
+
+        ----------  progress
+        progression.repeated_year,
+        progression.repeated_year_exclusion_reason,
+        pupil_years.n_schools,
+        progression.changed_school_during_year,
+        progression.changed_school_since_previous_year,
+
+        ----------  attest
+        year_attests.final_attest.attest_code as attest_code,
+        year_attests.final_attest.attest_restriction as attest_restriction,
+        year_attests.final_attest.attest_date as attest_date,
+        year_attests.final_attest.school_number as attest_school_number,
+        coalesce(year_attests.attest_count, 0) as attest_count,
+
+        ----------  certificates and qualifications obtained this school year
+        coalesce(certificates.certificate_count, 0) as certificate_count,
+        certificates.highest_certificate_type,
+        certificates.highest_certificate_name,
+        certificates.highest_certificate_vks_level,
+        coalesce(certificates.obtained_secondary_qualification, false)
+            as obtained_secondary_qualification,
+
+        ----------  early school leaving
+        school_leaving.school_leaving_status,
+        case
+            when pupil_years.school_year = most_recent_school_year.school_year then null
+            when school_leaving.school_leaving_status = 'birth_date_unknown' then null
+            else coalesce(school_leaving.school_leaving_status = 'early_school_leaver', false)
+        end as is_early_school_leaver,
+
+        ----------  absences (half days)
+        year_absences.expected_half_days,
+        year_absences.absent_half_days,
+        year_absences.unjustified_absent_half_days,
+        year_absences.long_absence_count,
+        year_absences.long_absence_days,
+        case
+            when year_absences.expected_half_days > 0
+                then year_absences.absent_half_days / year_absences.expected_half_days
+        end as absence_rate,
+
+        ----------  NAFT
+        case
+            when naft_school_years.school_year is not null then naft.pupil_key is not null
+        end as naft_participation,
+        case
+            when naft_school_years.school_year is not null then coalesce(naft.naft_trajectory_count, 0)
+        end as naft_trajectory_count,
+
+        ----------  zorgthuis
+        {%- for month_name in zorgthuis_dates %}
+        case
+            when zorgthuis_lists_available.{{ month_name }}_list_available
+                then coalesce(zorgthuis_wide.on_{{ month_name }}_list, false)
+        end as zorgthuis_{{ month_name }},
+        case
+            when zorgthuis_lists_available.{{ month_name }}_list_available
+                then coalesce(zorgthuis_wide.{{ month_name }}_mfc_non_voluntary, false)
+        end as zorgthuis_{{ month_name }}_mfc_non_voluntary,
+        {%- endfor %}
+
+        ----------  schooling in the Netherlands (DUO)
+        case
+            when duo_school_years.school_year is not null then duo.pupil_key is not null
+        end as schooled_in_netherlands,
+        duo.duo_reference_date_count
+
+    from pupil_years
+    cross join most_recent_school_year
+    left join oki
+        on
+            pupil_years.pupil_key = oki.pupil_key
+            and pupil_years.school_year = oki.school_year
+    left join school_delay
+        on
+            pupil_years.pupil_key = school_delay.pupil_key
+            and pupil_years.school_year = school_delay.school_year
+    left join progression
+        on
+            pupil_years.pupil_key = progression.pupil_key
+            and pupil_years.school_year = progression.school_year
+    left join year_attests
+        on
+            pupil_years.pupil_key = year_attests.pupil_key
+            and pupil_years.school_year = year_attests.school_year
+    left join certificates
+        on
+            pupil_years.pupil_key = certificates.pupil_key
+            and pupil_years.school_year = certificates.school_year
+    left join school_leaving
+        on
+            pupil_years.pupil_key = school_leaving.pupil_key
+            and pupil_years.school_year = school_leaving.leaving_school_year
+    left join year_absences
+        on
+            pupil_years.pupil_key = year_absences.pupil_key
+            and pupil_years.school_year = year_absences.school_year
+    left join naft_school_years
+        on pupil_years.school_year = naft_school_years.school_year
+    left join naft
+        on
+            pupil_years.pupil_key = naft.pupil_key
+            and pupil_years.school_year = naft.school_year
+    left join zorgthuis_lists_available
+        on pupil_years.school_year = zorgthuis_lists_available.school_year
+    left join zorgthuis_wide
+        on
+            pupil_years.pupil_key = zorgthuis_wide.pupil_key
+            and pupil_years.school_year = zorgthuis_wide.school_year
+    left join duo_school_years
+        on pupil_years.school_year = duo_school_years.school_year
+    left join duo
+        on
+            pupil_years.pupil_key = duo.pupil_key
+            and pupil_years.school_year = duo.school_year
+
+)
+
+select * from final

@@ -1,0 +1,177 @@
+"""Dagster: one delivery asset per protocol, and the blocking column checks on its models.
+
+The graph reads ``marts -> deliveries/<protocol>__<file>`` (dbt models, group
+``delivery_<protocol>``) ``-> delivery/<protocol>`` (this writer asset, same group). Each dbt
+delivery model carries a **blocking** ERROR check, ``columns_match_registry``, comparing its table
+in the warehouse with the registry (``spec.column_differences``); a failure holds the writer
+asset back, so a delivery with a column too many, too few or retyped never leaves.
+
+The writer asset's metadata shows the protocol's text reference, recipient, validity and a
+schema preview (column names and types, never values); each materialisation adds the outcome
+(delivered, refused, unchanged, no pending request), the folder, the rows per file and the
+disclosure control applied. A refused protocol (e.g. antwerpen_okan after its term) does not fail
+the run: the materialisation records the refusal and nothing is written.
+"""
+
+import dagster as dg
+
+from orchestration.deliveries import writer
+from orchestration.deliveries.publication import MICRODATA, microdata_model
+from orchestration.deliveries.pseudonyms import scheme_of
+from orchestration.deliveries.spec import column_differences, delivery_models, model_name
+from orchestration.protocols import load_registry
+from orchestration.protocols.registry import Protocol
+from orchestration.warehouse import POOL, connect
+
+CHECK_NAME = "columns_match_registry"
+
+
+def model_asset_key(protocol_id: str, file_id: str) -> dg.AssetKey:
+    """The dagster-dbt key of a delivery model (schema ``deliveries`` + model name)."""
+    return dg.AssetKey(["deliveries", model_name(protocol_id, file_id)])
+
+
+def delivery_asset_key(protocol_id: str) -> dg.AssetKey:
+    return dg.AssetKey(["delivery", protocol_id])
+
+
+def group_name(protocol_id: str) -> str:
+    return f"delivery_{protocol_id}"
+
+
+def schema_preview(protocol: Protocol) -> str:
+    """Markdown: every delivered file with its columns and types (no values)."""
+    lines = []
+    for f in protocol.delivery_files:
+        columns = ", ".join(f"`{v.name}` {v.type}" for v in f.variables)
+        lines.append(f"- **{f.id}** ({f.kind}, {f.period.one_file_per}): {columns}")
+    return "\n".join(lines)
+
+
+def _static_metadata(protocol: Protocol) -> dict[str, dg.MetadataValue]:
+    scheme = scheme_of(protocol)
+    until = protocol.valid_until.isoformat() if protocol.valid_until else "indefinite"
+    return {
+        "protocol_id": dg.MetadataValue.text(protocol.id),
+        "text_reference": dg.MetadataValue.text(f"shared/{protocol.text_reference.file}"),
+        "recipient": dg.MetadataValue.text(protocol.parties.recipient.name),
+        "validity": dg.MetadataValue.text(
+            f"{protocol.validity.valid_from.isoformat()} to {until}"
+            f" ({len(protocol.validity.renewals)} renewal(s))"),
+        "periodicity": dg.MetadataValue.text(
+            protocol.periodicity.kind + (" (once only)" if protocol.periodicity.once_only
+                                         else "")),
+        "pseudonym_scheme": dg.MetadataValue.text(protocol.pseudonym.scheme),
+        "key_version": dg.MetadataValue.int(scheme.key_version) if scheme else
+        dg.MetadataValue.text("none (no keyed pseudonym)"),
+        "schema_preview": dg.MetadataValue.md(schema_preview(protocol)),
+    }
+
+
+def outcome_metadata(outcomes: list[writer.Outcome]) -> dict[str, dg.MetadataValue]:
+    """Materialisation metadata: statuses, folders, rows per file; never a row value."""
+    md: dict[str, dg.MetadataValue] = {
+        "status": dg.MetadataValue.text(", ".join(sorted({o.status for o in outcomes}))),
+        "message": dg.MetadataValue.text(" | ".join(o.message for o in outcomes)),
+        "deliveries_written": dg.MetadataValue.int(sum(o.delivered for o in outcomes)),
+    }
+    delivered = [o for o in outcomes if o.delivered]
+    if delivered:
+        rows = ["| delivery | file | rows |", "|---|---|---|"]
+        rows += [f"| {o.delivery_id} | {part.name} | {part.rows} |"
+                 for o in delivered for part in o.parts]
+        md["rows_per_file"] = dg.MetadataValue.md("\n".join(rows))
+        md["rows_total"] = dg.MetadataValue.int(sum(p.rows for o in delivered for p in o.parts))
+        md["files"] = dg.MetadataValue.int(sum(len(o.parts) for o in delivered))
+        md["delivered_pupils"] = dg.MetadataValue.int(sum(o.delivered_pupils for o in delivered))
+        last = delivered[-1]
+        md["delivery_id"] = dg.MetadataValue.text(last.delivery_id or "")
+        md["folder"] = dg.MetadataValue.path(str(last.folder))
+        vault = sorted({c for o in delivered for c in o.vault_columns})
+        if vault:
+            md["filled_at_delivery_time"] = dg.MetadataValue.text(", ".join(vault))
+        disclosure = {k: v for o in delivered for k, v in o.disclosure.items()}
+        if disclosure:
+            md["disclosure_control"] = dg.MetadataValue.json(disclosure)
+    return md
+
+
+def dependencies(protocol: Protocol) -> list[dg.AssetKey]:
+    """The dbt models the writer reads: every delivery model and each microdata model."""
+    deps = [model_asset_key(protocol.id, f.id) for f in protocol.delivery_files]
+    deps += [dg.AssetKey(["deliveries", microdata_model(protocol.id, f.id)])
+             for f in protocol.delivery_files if (protocol.id, f.id) in MICRODATA]
+    return deps
+
+
+def build_delivery_asset(protocol: Protocol) -> dg.AssetsDefinition:
+    deps = dependencies(protocol)
+
+    @dg.asset(
+        key=delivery_asset_key(protocol.id),
+        group_name=group_name(protocol.id),
+        deps=deps,
+        pool=POOL,
+        kinds={"csv", "parquet"},
+        description=(f"Delivery of protocol {protocol.id} to {protocol.parties.recipient.name}: "
+                     f"every file as Parquet and CSV with a datapackage.json in "
+                     f"data/outbox/{protocol.id}/<delivery_id>/. Refuses outside the validity "
+                     "period and a second delivery of a once-only protocol."),
+        metadata=_static_metadata(protocol),
+    )
+    def _delivery(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        outcomes = writer.deliver_protocol(protocol.id)
+        for outcome in outcomes:
+            if outcome.status == "refused":
+                context.log.warning(outcome.message)
+            else:
+                context.log.info(f"{protocol.id}: {outcome.message}")
+        return dg.MaterializeResult(metadata=outcome_metadata(outcomes))
+
+    return _delivery
+
+
+def build_column_checks(protocol_ids: list[str] | None = None) -> dg.AssetChecksDefinition:
+    """One multi-check step for every delivery model (of ``protocol_ids``, or all)."""
+    registry = load_registry()
+    models = [m for m in delivery_models(registry)
+              if protocol_ids is None or m.protocol.id in protocol_ids]
+    specs = [dg.AssetCheckSpec(
+        CHECK_NAME, asset=model_asset_key(m.protocol.id, m.delivery.id), blocking=True,
+        description=(f"The columns and types of deliveries.{m.name} are exactly what the "
+                     f"registry allows for {m.protocol.id}/{m.delivery.id} (plus internal link "
+                     "columns the writer drops); a difference stops the delivery."))
+        for m in models]
+
+    suffix = "" if protocol_ids is None else "_" + "_".join(sorted(protocol_ids))
+
+    @dg.multi_asset_check(specs=specs, pool=POOL, can_subset=True,
+                          name=f"delivery_columns_match_registry{suffix}")
+    def _checks(context: dg.AssetCheckExecutionContext):
+        selected = context.selected_asset_check_keys
+        with connect() as con:
+            for m in models:
+                key = dg.AssetCheckKey(model_asset_key(m.protocol.id, m.delivery.id), CHECK_NAME)
+                if key not in selected:
+                    continue
+                columns = writer.model_columns_in_warehouse(con, m.name)
+                problems = (column_differences(m.protocol, m.delivery, columns) if columns
+                            else [f"table deliveries.{m.name} does not exist"])
+                yield dg.AssetCheckResult(
+                    asset_key=key.asset_key, check_name=CHECK_NAME, passed=not problems,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=("columns match the registry" if not problems else
+                                 "; ".join(problems)),
+                    metadata={"columns": dg.MetadataValue.int(len(columns)),
+                              "problems": dg.MetadataValue.int(len(problems))})
+
+    return _checks
+
+
+def build_assets() -> list[dg.AssetsDefinition]:
+    registry = load_registry()
+    return [build_delivery_asset(registry.protocol(pid)) for pid in registry.ids]
+
+
+delivery_assets = build_assets()
+delivery_column_checks = build_column_checks()

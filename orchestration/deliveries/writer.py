@@ -1,0 +1,564 @@
+"""The delivery writer: from the ``deliveries`` models to ``data/outbox/<protocol>/<delivery>/``.
+
+For one protocol (and, for on-request protocols, one request file) :func:`deliver`
+
+1. **refuses** when the protocol is not valid today (registry ``is_valid_on``, renewals
+   included; ``today`` is injectable) or when a once-only protocol was delivered before and no
+   ``force_reason`` is given (a forced second delivery is logged with its reason);
+2. **checks** every delivery model's columns against the registry (``spec.column_differences``)
+   and stops on any difference;
+3. **assembles** each file: the registry's columns in registry order; identification the
+   protocol allows (zorgthuis, duo_leerplicht) is taken from the vault at this moment, and
+   request answers (vtc_2015_35, vtc_2015_31, vtc_2015_29) are joined to the request file here,
+   so no INSZ or name ever sits in the warehouse; aggregated files with small-count suppression
+   pass through the disclosure hook (``publication.publish``);
+4. **writes** every file as Parquet and as CSV (semicolon, UTF-8), split as the protocol states
+   (one file per school year, per reference date, or one per delivery), plus a Frictionless
+   ``datapackage.json``, into a hidden temporary folder that is renamed to its final name only
+   when complete: a reader never sees half a delivery;
+5. **records** the delivery (``deliveries_log.deliveries``), the delivered pupil keys
+   (``audit.delivered_records``) and the audit events (delivery, vault use, forced delivery).
+
+A re-run whose files are byte-identical to the protocol's last delivery delivers nothing
+(status ``unchanged``), so running the main job twice does not deliver twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from orchestration import school_year as sy
+from orchestration.deliveries import datapackage, log, publication, requests
+from orchestration.deliveries.pseudonyms import scheme_of
+from orchestration.deliveries.spec import (column_differences, fills_of, link_columns,
+                                           model_name)
+from orchestration.protocols import load_registry
+from orchestration.protocols.registry import DeliveryFile, Protocol, Registry
+from orchestration.settings import PROJECT_ROOT, Paths, paths
+from orchestration.warehouse import connect
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["delivered", "refused", "unchanged", "no_request"]
+
+# How a request file meets the answer model: which join, and defaults for unmatched lines.
+REQUEST_ANSWERS: dict[str, tuple[str, dict[str, str]]] = {
+    # every requested person answered: LED rows, else the last enrolment, else one NONE row
+    "vtc_2015_35": ("left", {"answer_source": "'NONE'"}),
+    # one row per certificate of a requested person; nobody else
+    "vtc_2015_31": ("inner", {}),
+    # one row per request line, carrying only the requester's reference
+    "vtc_2015_29": ("left", {}),
+}
+PERIOD_DATE_COLUMNS = ("counting_date", "reference_date")
+
+
+class DeliveryError(RuntimeError):
+    """A delivery that must not go out as it is (the message says why, never a value)."""
+
+
+class ColumnMismatch(DeliveryError):
+    """A delivery model's columns differ from the registry: the delivery is stopped."""
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    file_id: str
+    name: str
+    rows: int
+    csv_sha256: str
+    parquet_sha256: str
+
+
+@dataclass
+class Outcome:
+    protocol_id: str
+    status: Status
+    message: str
+    delivery_id: str | None = None
+    folder: Path | None = None
+    request_id: str | None = None
+    forced_reason: str | None = None
+    parts: list[PartSummary] = field(default_factory=list)
+    disclosure: dict[str, str] = field(default_factory=dict)
+    vault_columns: list[str] = field(default_factory=list)
+    delivered_pupils: int = 0
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == "delivered"
+
+
+# ------------------------------------------------------------------------------------ rules
+
+
+def validity_refusal(protocol: Protocol, today: dt.date) -> str | None:
+    """Why the protocol may not deliver on ``today``; None when it may."""
+    if protocol.is_valid_on(today):
+        return None
+    definition = f"orchestration/protocols/definitions/{protocol.id}.yaml"
+    if today < protocol.validity.valid_from:
+        return (f"refused: {protocol.id} is valid only from "
+                f"{protocol.validity.valid_from.isoformat()} (today is {today.isoformat()})")
+    until = protocol.valid_until.isoformat() if protocol.valid_until else "?"
+    return (f"refused: {protocol.id} is valid until {until} (today is {today.isoformat()}); "
+            f"register a renewal (validity.renewals in {definition}) to deliver again")
+
+
+def once_only_refusal(protocol: Protocol, previous: list[log.PreviousDelivery],
+                      force_reason: str | None) -> str | None:
+    if not protocol.periodicity.once_only or not previous:
+        return None
+    if force_reason and force_reason.strip():
+        return None
+    last = previous[-1]
+    return (f"refused: {protocol.id} allows one delivery only and delivered {last.delivery_id} "
+            f"on {last.delivered_at:%Y-%m-%d}; a second delivery needs a force reason, which "
+            "is logged")
+
+
+def code_version() -> str:
+    """``git describe`` of the project, else the installed package version."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--tags"],
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return f"git {out.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        from importlib.metadata import version
+        return f"protocol-warehouse {version('protocol-warehouse')}"
+    except Exception:  # noqa: BLE001 - not installed: say so rather than fail a delivery
+        return "unknown"
+
+
+def part_periods(delivery: DeliveryFile, present: list[Any]) -> list[Any]:
+    """The periods to write a file for: every school year of a bounded period (empty files
+    included), else the periods present in the data."""
+    period = delivery.period
+    if period.one_file_per == "school_year" and period.school_year_from and \
+            period.school_year_to:
+        first, last = sy.start_year(period.school_year_from), sy.start_year(period.school_year_to)
+        return [sy.key(y) for y in range(first, last + 1)]
+    return sorted(p for p in present if p is not None)
+
+
+def _period_column(delivery: DeliveryFile) -> str | None:
+    kind = delivery.period.one_file_per
+    if kind == "school_year":
+        return "school_year"
+    if kind == "reference_date":
+        for name in PERIOD_DATE_COLUMNS:
+            if name in delivery.column_names:
+                return name
+        raise DeliveryError(f"{delivery.id}: one file per reference date, but no "
+                            f"{' or '.join(PERIOD_DATE_COLUMNS)} column")
+    return None
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+# ------------------------------------------------------------------------------------ assembly
+
+
+def model_columns_in_warehouse(con: duckdb.DuckDBPyConnection, model: str
+                               ) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'deliveries' "
+        "and table_name = ? order by ordinal_position", [model]).fetchall()
+    return [(name, type_) for name, type_ in rows]
+
+
+def check_model(con: duckdb.DuckDBPyConnection, protocol: Protocol,
+                delivery: DeliveryFile) -> None:
+    model = model_name(protocol.id, delivery.id)
+    columns = model_columns_in_warehouse(con, model)
+    if not columns:
+        raise ColumnMismatch(f"{protocol.id}/{delivery.id}: table deliveries.{model} does not "
+                             "exist (did its dbt model build?)")
+    problems = column_differences(protocol, delivery, columns)
+    if problems:
+        raise ColumnMismatch(f"{protocol.id}/{delivery.id}: deliveries.{model} does not match "
+                             f"the registry: {'; '.join(problems)}")
+
+
+def _ensure_vault(con: duckdb.DuckDBPyConnection, p: Paths) -> None:
+    attached = con.execute("select count(*) from duckdb_databases() "
+                           "where database_name = 'vault'").fetchone()[0]
+    if not attached:
+        if not p.vault.exists():
+            raise DeliveryError(f"the vault {p.vault} does not exist: identification cannot be "
+                                "filled")
+        con.execute(f"attach '{_sql_path(p.vault)}' as vault (read_only)")
+
+
+def _load_request(con: duckdb.DuckDBPyConnection, request: requests.Request) -> None:
+    """The request lines as a temp table, each resolved to a pupil key through the vault."""
+    con.execute("create or replace temp table __request (line integer, reference varchar, "
+                "insz varchar, valid boolean)")
+    con.executemany("insert into __request values (?, ?, ?, ?)",
+                    [(line.line, line.reference, line.insz, line.valid)
+                     for line in request.lines])
+    con.execute("""
+        create or replace temp table __request_keys as
+        select r.line, r.reference, r.insz, k.pupil_key
+        from __request as r
+        left join vault.insz_register as k on r.valid and k.insz = r.insz""")
+    con.execute("drop table __request")
+
+
+def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
+             table: str, request: requests.Request | None = None) -> None:
+    """Create temp table ``table``: the delivered columns in registry order, plus
+    ``__pupil_key`` (person-level files) and any disclosure-support column."""
+    model = model_name(protocol.id, delivery.id)
+    fills = {f.column: f for f in fills_of(protocol, delivery).fills}
+    links = [c.name for c in link_columns(protocol, delivery)]
+    joins: list[str] = []
+    base = f"deliveries.{_q(model)} as m"
+    if request is not None:
+        how, defaults = REQUEST_ANSWERS[protocol.id]
+        base = (f"__request_keys as r {'left' if how == 'left' else 'inner'} join "
+                f"deliveries.{_q(model)} as m on m.pupil_key = r.pupil_key")
+    else:
+        defaults = {}
+    sources = {f.source for f in fills.values()}
+    if "insz_register" in sources:
+        joins.append("left join vault.insz_register as ir on ir.pupil_key = m.pupil_key")
+    if "rijksregister_identity" in sources:
+        joins.append("left join vault.identity_rijksregister_children as rr "
+                     "on rr._source_file_sha256 = m.rijksregister_file_sha256 "
+                     "and rr._source_row = m.rijksregister_source_row")
+    if "duo_identity" in sources:
+        joins.append("left join (select record_key, min(fictief_nummer) as fictief_nummer "
+                     "from vault.identity_duo_registrations group by record_key) as duo "
+                     "on duo.record_key = m.duo_record_key")
+    alias = {"insz_register": "ir", "rijksregister_identity": "rr", "duo_identity": "duo",
+             "request": "r"}
+    selects = []
+    for v in delivery.variables:
+        if v.name in fills:
+            fill = fills[v.name]
+            source = "reference" if (fill.source == "request" and fill.source_column ==
+                                     "request_id") else fill.source_column
+            expression = f"{alias[fill.source]}.{_q(source)}"
+        else:
+            expression = f"m.{_q(v.name)}"
+        if v.name in defaults:
+            expression = f"coalesce({expression}, {defaults[v.name]})"
+        selects.append(f"cast({expression} as {v.type}) as {_q(v.name)}")
+    if delivery.person_level:
+        key = "r.pupil_key" if request is not None else "m.pupil_key"
+        selects.append(f"{key} as __pupil_key")
+    support = [name for name in links if name not in ("pupil_key",) and
+               name not in {"rijksregister_file_sha256", "rijksregister_source_row",
+                            "duo_record_key"}]
+    selects += [f"m.{_q(name)} as {_q(name)}" for name in support]
+    order = "order by r.line" if request is not None else ""
+    con.execute(f"create or replace temp table {table} as select {', '.join(selects)} "
+                f"from {base} {' '.join(joins)} {order}")
+
+
+def protect(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
+            table: str, p: Paths | None = None, release: str = "") -> publication.Publication:
+    """Pass an aggregated file through the disclosure hook, replacing the temp table by what may
+    be delivered (the registry's columns, typed as the registry types them)."""
+    arrow = con.sql(f"select * from {table}").to_arrow_table()
+    result = publication.publish(arrow, protocol, delivery, con,
+                                 restricted=p.restricted if p else None, release=release)
+    con.register("__protected", result.table)
+    try:
+        casts = ", ".join(f"cast({_q(v.name)} as {v.type}) as {_q(v.name)}"
+                          for v in delivery.variables)
+        con.execute(f"create or replace temp table {table} as select {casts} from __protected")
+    finally:
+        con.unregister("__protected")
+    return result
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: str,
+                 folder: Path, name_suffix: str = "") -> list[datapackage.WrittenPart]:
+    columns = ", ".join(_q(c) for c in delivery.column_names)
+    period_column = _period_column(delivery)
+    if period_column is None:
+        slices: list[tuple[str, str]] = [(delivery.id + name_suffix, "true")]
+    else:
+        present = [r[0] for r in con.execute(
+            f"select distinct {_q(period_column)} from {table}").fetchall()]
+        slices = []
+        for period in part_periods(delivery, present):
+            label = period.isoformat() if isinstance(period, dt.date) else str(period)
+            literal = f"date '{label}'" if isinstance(period, dt.date) else f"'{label}'"
+            slices.append((f"{delivery.id}_{label}", f"{_q(period_column)} = {literal}"))
+    parts = []
+    for name, condition in slices:
+        query = f"select {columns} from {table} where {condition} order by all"
+        csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+        con.execute(f"copy ({query}) to '{_sql_path(csv_path)}' "
+                    "(format csv, header true, delimiter ';', quote '\"')")
+        con.execute(f"copy ({query}) to '{_sql_path(parquet_path)}' (format parquet)")
+        rows = con.execute(f"select count(*) from {table} where {condition}").fetchone()[0]
+        parts.append(datapackage.WrittenPart(delivery, name, rows, csv_path, parquet_path))
+    return parts
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with path.open("rb") as f:
+            os.fsync(f.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fingerprint(parts: list[PartSummary], key_version: int | None) -> str:
+    body = json.dumps({"key_version": key_version,
+                       "files": sorted((p.name, p.csv_sha256) for p in parts)})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _new_delivery_id(outbox: Path, now: dt.datetime, request_id: str | None) -> str:
+    base = now.strftime("%Y%m%dT%H%M%SZ") + (f"-{request_id}" if request_id else "")
+    candidate, n = base, 1
+    while (outbox / candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _recipient(protocol: Protocol) -> dict[str, Any]:
+    recipient = protocol.parties.recipient
+    out: dict[str, Any] = {"recipient": recipient.name}
+    processors = [x.name for x in protocol.parties.processors if x.acts_for in
+                  (recipient.short_name, recipient.name)]
+    if processors:
+        out["delivered_to_processor"] = processors
+    return out
+
+
+# ------------------------------------------------------------------------------------ API
+
+
+def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | None = None,
+            today: dt.date | None = None, now: dt.datetime | None = None,
+            force_reason: str | None = None, request: requests.Request | None = None,
+            con: duckdb.DuckDBPyConnection | None = None) -> Outcome:
+    """Deliver one protocol (one request, for on-request protocols). Never raises for a
+    refusal: the outcome says ``refused`` and why. Raises :class:`DeliveryError` when a
+    delivery must be stopped (a model that does not match the registry, an invalid package)."""
+    p = p or paths()
+    registry = registry or load_registry()
+    protocol = registry.protocol(protocol_id)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    today = today or now.date()
+    if con is None:
+        with connect(p) as own:
+            return deliver(protocol_id, p=p, registry=registry, today=today, now=now,
+                           force_reason=force_reason, request=request, con=own)
+
+    refusal = validity_refusal(protocol, today)
+    if refusal is None and protocol.periodicity.once_only:
+        earlier = {d.delivery_id: d for d in log.audited_deliveries(p, protocol.id)}
+        earlier.update({d.delivery_id: d for d in log.previous_deliveries(con, protocol.id)})
+        refusal = once_only_refusal(protocol, sorted(earlier.values(),
+                                                     key=lambda d: d.delivered_at), force_reason)
+    if refusal is not None:
+        log.audit_event("delivery_refused", protocol=protocol.id, reason=refusal)
+        logger.warning(refusal)
+        return Outcome(protocol.id, "refused", refusal,
+                       request_id=request.request_id if request else None)
+    if protocol.pseudonym.scheme == "request_by_insz" and request is None:
+        raise DeliveryError(f"{protocol.id} answers request files only: pass a request")
+
+    log.ensure_tables(con)
+    scheme = scheme_of(protocol)
+    key_version = scheme.key_version if scheme else None
+    needs_vault = request is not None or any(fills_of(protocol, f).fills
+                                             for f in protocol.delivery_files)
+    if needs_vault:
+        _ensure_vault(con, p)
+    if request is not None:
+        _load_request(con, request)
+
+    outbox = p.outbox / protocol.id
+    outbox.mkdir(parents=True, exist_ok=True)
+    tmp = outbox / f".partial-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    try:
+        outcome = Outcome(protocol.id, "delivered", "", request_id=request.request_id
+                          if request else None, forced_reason=force_reason)
+        written: list[datapackage.WrittenPart] = []
+        published: dict[str, publication.Publication] = {}
+        con.execute("create or replace temp table __delivered (file_id varchar, "
+                    "pupil_key varchar)")
+        for delivery in protocol.delivery_files:
+            check_model(con, protocol, delivery)
+            table = f"__file_{delivery.id}"
+            assemble(con, protocol, delivery, table, request)
+            if publication.needs_protection(delivery):
+                result = protect(con, protocol, delivery, table, p, today.isoformat())
+                published[delivery.id] = result
+                outcome.disclosure[delivery.id] = (f"{result.method}; threshold "
+                                                   f"{result.threshold}; "
+                                                   f"{result.suppressed_cells} cells suppressed")
+            if delivery.person_level:
+                con.execute(f"insert into __delivered select distinct '{delivery.id}', "
+                            f"__pupil_key from {table}")
+            written += _write_parts(con, delivery, table, tmp)
+            con.execute(f"drop table {table}")
+        outcome.parts = [PartSummary(w.delivery.id, w.name, w.rows,
+                                     datapackage.sha256_file(w.csv),
+                                     datapackage.sha256_file(w.parquet)) for w in written]
+        fingerprint = _fingerprint(outcome.parts, key_version)
+        previous = log.previous_deliveries(con, protocol.id,
+                                           request.request_id if request else None)
+        if previous and previous[-1].fingerprint == fingerprint and not force_reason:
+            shutil.rmtree(tmp)
+            outcome.status = "unchanged"
+            outcome.message = (f"unchanged: the files equal delivery {previous[-1].delivery_id}; "
+                               "nothing delivered")
+            outcome.delivery_id = previous[-1].delivery_id
+            outcome.parts = []
+            return outcome
+
+        delivery_id = _new_delivery_id(outbox, now, request.request_id if request else None)
+        final = outbox / delivery_id
+        vault_columns = sorted({f.column for d in protocol.delivery_files
+                                for f in fills_of(protocol, d).fills})
+        properties = {
+            "title": f"{protocol.title} - delivery {delivery_id}",
+            "protocol_id": protocol.id,
+            "delivery_id": delivery_id,
+            "delivery_date": today.isoformat(),
+            **_recipient(protocol),
+            "key_version": key_version,
+            "pseudonym_scheme": protocol.pseudonym.scheme,
+            "code_version": code_version(),
+            "text_reference": f"shared/{protocol.text_reference.file}",
+            "request_id": request.request_id if request else None,
+            "forced_reason": force_reason,
+            "disclosure": outcome.disclosure or None,
+        }
+        package = datapackage.write(written, tmp, properties=properties)
+        # the descriptor is this package's own output (tests validate it in full); the data are
+        # checked every time: frictionless on every CSV, and every Parquet against its CSV
+        validation = datapackage.validate(package, descriptor=False)
+        if not validation.valid:
+            raise DeliveryError(f"{protocol.id}: the data package does not validate: "
+                                f"{validation}")
+        _fsync_tree(tmp)
+        files = [{"file": f"{part.name}.csv", "sha256": part.csv_sha256, "rows": part.rows}
+                 for part in outcome.parts] + \
+                [{"file": f"{part.name}.parquet", "sha256": part.parquet_sha256,
+                  "rows": part.rows} for part in outcome.parts]
+        con.execute("begin transaction")
+        try:
+            delivered = log.record_delivery(
+                con, delivery_id=delivery_id, protocol_id=protocol.id, delivered_at=now,
+                delivery_date=today, recipient=protocol.parties.recipient.name,
+                forced_reason=force_reason, request_id=request.request_id if request else None,
+                key_version=key_version, code_version=properties["code_version"],
+                fingerprint=fingerprint, folder=str(final), files=files,
+                delivered_keys_table="__delivered")
+            os.rename(tmp, final)  # atomic: the folder appears complete or not at all
+            try:
+                _audit_delivery(protocol, delivery_id, files, key_version, force_reason,
+                                request, vault_columns, outcome)
+            except Exception:
+                os.rename(final, tmp)
+                raise
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        for file_id, result in published.items():  # the next release carries their patterns
+            publication.save_record(result, p.restricted, protocol.id, file_id)
+        outcome.delivery_id = delivery_id
+        outcome.folder = final
+        outcome.vault_columns = vault_columns
+        outcome.delivered_pupils = delivered
+        outcome.message = (f"delivered {delivery_id}: {len(outcome.parts)} file(s), "
+                           f"{sum(p.rows for p in outcome.parts)} row(s)")
+        return outcome
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        for name in ("__delivered", "__request_keys"):
+            con.execute(f"drop table if exists {name}")
+
+
+def _audit_delivery(protocol: Protocol, delivery_id: str, files: list[dict[str, Any]],
+                    key_version: int | None, force_reason: str | None,
+                    request: requests.Request | None, vault_columns: list[str],
+                    outcome: Outcome) -> None:
+    if force_reason:
+        log.audit_event("forced_action", action=f"second delivery of once-only protocol "
+                        f"{protocol.id} ({delivery_id})", reason=force_reason,
+                        protocol=protocol.id, delivery_id=delivery_id)
+    if vault_columns:
+        purpose = (f"answer request {request.request_id} of {protocol.id}" if request else
+                   f"identification allowed by {protocol.id} at delivery time")
+        log.audit_event("vault_use", protocol=protocol.id, purpose=purpose,
+                        delivery_id=delivery_id, columns=vault_columns,
+                        request_file_sha256=request.sha256 if request else None,
+                        request_lines=len(request.lines) if request else None)
+    log.audit_event("delivery", protocol=protocol.id,
+                    recipient=protocol.parties.recipient.name, files=files,
+                    key_version=key_version, delivery_id=delivery_id,
+                    forced_reason=force_reason,
+                    request_id=request.request_id if request else None,
+                    disclosure=outcome.disclosure or None)
+
+
+def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
+                     registry: Registry | None = None, today: dt.date | None = None,
+                     force_reason: str | None = None,
+                     con: duckdb.DuckDBPyConnection | None = None) -> list[Outcome]:
+    """Everything a protocol owes now: one delivery, or one per pending request file."""
+    p = p or paths()
+    registry = registry or load_registry()
+    protocol = registry.protocol(protocol_id)
+    if con is None:
+        with connect(p) as own:
+            return deliver_protocol(protocol_id, p=p, registry=registry, today=today,
+                                    force_reason=force_reason, con=own)
+    if protocol.pseudonym.scheme != "request_by_insz":
+        return [deliver(protocol_id, p=p, registry=registry, today=today,
+                        force_reason=force_reason, con=con)]
+    answered = log.answered_requests(con, protocol_id)
+    pending = requests.pending_requests(p, protocol_id, answered,
+                                        need_reference=protocol_id == "vtc_2015_29")
+    if not pending:
+        refusal = validity_refusal(protocol, today or dt.date.today())
+        if refusal:
+            return [Outcome(protocol_id, "refused", refusal)]
+        return [Outcome(protocol_id, "no_request",
+                        f"no pending request in {requests.inbox_folder(p, protocol_id)}")]
+    return [deliver(protocol_id, p=p, registry=registry, today=today,
+                    force_reason=force_reason, request=request, con=con)
+            for request in pending]

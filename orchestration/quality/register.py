@@ -1,0 +1,476 @@
+"""The article-7 findings register: what is wrong, where, who must fix it, by when.
+
+Tables (schema ``quality`` of the warehouse; no personal values, only keys and counts):
+
+- ``quality.findings``: one row per finding = (rule, file slot, article-7 protocol): source,
+  protocol, responder, article-7 category, rule, number of affected records, first and last seen,
+  the day it was reported, the investigation and measures deadlines of the protocol, and the
+  status: ``open``; ``overdue`` once today is after the deadline; ``resolved`` when a later
+  extract no longer shows it (a corrected re-delivery of the same slot, or, for registers sent as
+  a full state on each reference date (DUO, Rijksregister), a later extract in which none of the
+  affected records shows the defect any more).
+- ``quality.finding_records``: the affected records of each finding: file and row as the source
+  wrote them (row 0 = the whole file), the source's own plain key, the internal ``pupil_key`` /
+  ``record_key`` (kept here, never in reports), and the column. The ground-truth test matches on
+  (file, row).
+- ``quality.finding_deliveries``: per finding, the deliveries that carried affected pupils
+  (GDPR art. 19: the recipients to tell about a correction), from ``audit.delivered_records``
+  (delivery_id, protocol_id, file_id, pupil_key, delivered_at) when the delivery step has
+  written it; none otherwise.
+- ``quality.expected_slots`` and ``quality.count_dates``: the calendar (expected file slots per
+  file type; the official count date per school year) as tables the rules join.
+- ``quality.current_files``: snapshot of the files whose content is current: loaded, or
+  rejected with no later loaded file in the same slot. Rules only ever look at these.
+
+Which protocol's article 7 applies to a source: a protocol whose article 7 is stated and whose
+*responder* (the party that must investigate) delivers that source system (registry
+``parties.sources[].systems``). Deadlines run from the day the finding is first reported
+(``reported_on``): ``naft_evaluation`` one month; ``antwerpen_okan`` investigation one month,
+measures three months; ``zorgthuis`` a reasonable term, 30 days by default and configurable with
+``PROTOCOL_WAREHOUSE_ART7_TERM_ZORGTHUIS`` (an ISO duration such as ``P45D``; only protocols whose
+registry entry marks the term as a configurable default accept an override); ``duo_leerplicht``
+three and six months. A source no protocol's article 7 covers (the Rijksregister extract, AGODI's
+own) still gets findings, without a deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import duckdb
+
+from orchestration.quality.rules import (STATE_REGISTERS, Rule, all_rules, count_date_rows,
+                                         expected_slot_rows)
+
+ENV_TERM_PREFIX = "PROTOCOL_WAREHOUSE_ART7_TERM_"
+DELIVERED_RECORDS = "audit.delivered_records"
+
+OPEN, OVERDUE, RESOLVED = "open", "overdue", "resolved"
+CORRECTED = "corrected"  # the slot's current file no longer shows it
+LATER_EXTRACT = "later_extract"  # a later extract of a state register no longer shows it
+
+
+# ------------------------------------------------------------------------------ article 7 terms
+
+
+@dataclass(frozen=True)
+class Article7Terms:
+    """What article 7 of one protocol says about findings on one source."""
+
+    protocol_id: str
+    reporter: str
+    responder: str
+    investigation_within: str | None  # ISO 8601 duration
+    measures_within: str | None
+    configurable: bool  # "a reasonable term": the registry holds a default
+    correction_by_new_file: bool
+    follow_up_meeting: str | None
+
+    def deadlines(self, reported_on: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """(investigation deadline, final deadline); the final one is the measures deadline,
+        or the investigation deadline when the protocol names only one term."""
+        from orchestration.protocols.registry import add_duration
+
+        investigation = add_duration(reported_on, self.investigation_within) \
+            if self.investigation_within else None
+        final = self.measures_within or self.investigation_within
+        return investigation, add_duration(reported_on, final) if final else None
+
+
+def _override(protocol_id: str, overrides: Mapping[str, str] | None) -> str | None:
+    if overrides and protocol_id in overrides:
+        return overrides[protocol_id]
+    return os.environ.get(ENV_TERM_PREFIX + protocol_id.upper()) or None
+
+
+def terms_for_source(source: str, overrides: Mapping[str, str] | None = None
+                     ) -> list[Article7Terms]:
+    """The article-7 terms of every protocol under which ``source`` must answer findings.
+
+    ``overrides`` ({protocol_id: ISO duration}, or ``$PROTOCOL_WAREHOUSE_ART7_TERM_<ID>``) replace
+    both terms of a protocol whose text says "a reasonable term"; other protocols refuse it.
+    """
+    from orchestration.protocols import load_registry
+    from orchestration.protocols.registry import duration_parts
+
+    out = []
+    for p in sorted(load_registry().protocols.values(), key=lambda p: p.id):
+        q = p.quality
+        if not q.stated:
+            continue
+        responders = [s for s in p.parties.sources if q.responder in (s.short_name, s.name)]
+        if not any(source in s.systems for s in responders):
+            continue
+        investigation, measures = q.investigation_within, q.measures_within
+        term = _override(p.id, overrides)
+        if term:
+            if not q.deadline_is_configurable_default:
+                raise ValueError(f"article 7 of {p.id} fixes its own deadlines; an override "
+                                 f"({ENV_TERM_PREFIX}{p.id.upper()}) is only allowed where the "
+                                 f"text says 'a reasonable term'")
+            duration_parts(term)  # validates the ISO duration
+            investigation = measures = term
+        out.append(Article7Terms(p.id, q.reporter or "", q.responder or "", investigation,
+                                 measures, q.deadline_is_configurable_default,
+                                 q.correction_by_new_file, q.follow_up_meeting))
+    return out
+
+
+@lru_cache(maxsize=1)
+def protocols_of_sources() -> dict[str, tuple[str, ...]]:
+    """{source system: article-7 protocol ids} with the registry's defaults (for GX meta)."""
+    from orchestration.sources import SOURCES
+
+    return {s: tuple(t.protocol_id for t in terms_for_source(s, overrides={})) for s in SOURCES}
+
+
+# ------------------------------------------------------------------------------ schema
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The register tables and the ``current_files`` view (idempotent)."""
+    con.execute("create schema if not exists quality")
+    con.execute("""
+        create table if not exists quality.findings (
+            finding_id varchar primary key,
+            rule_key varchar not null,          -- <file_type>.<rule id>
+            rule_id varchar not null,
+            source varchar not null,
+            file_type varchar not null,
+            slot varchar not null,              -- ingest slot: file type + school year / date
+            source_file varchar,                -- the current (or expected) file of the slot
+            protocol_id varchar,                -- null: no protocol's article 7 covers the source
+            responder varchar,                  -- who must investigate and correct
+            article7_category varchar not null,
+            severity varchar not null,
+            blocking boolean not null,
+            title varchar not null,
+            affected_records bigint not null,
+            first_seen_at timestamp not null,
+            last_seen_at timestamp not null,
+            reported_on date not null,
+            investigation_deadline date,
+            deadline date,
+            status varchar not null,            -- open | overdue | resolved
+            resolved_at timestamp,
+            resolution varchar,                 -- corrected | later_extract
+            delivered_records bigint not null default 0,
+            deliveries bigint not null default 0)""")
+    con.execute("""
+        create table if not exists quality.finding_records (
+            finding_id varchar not null,
+            source_file varchar,
+            source_file_sha256 varchar,
+            source_row bigint not null,         -- 1-based data row; 0 = the whole file
+            pupil_key varchar,
+            record_key varchar,
+            source_key varchar,                 -- the source's own plain record key
+            column_name varchar)""")
+    con.execute("""
+        create table if not exists quality.finding_deliveries (
+            finding_id varchar not null,
+            delivery_id varchar not null,
+            protocol_id varchar,
+            file_id varchar,
+            delivered_at timestamp,
+            affected_records bigint not null)""")
+    _calendar_table(con, "quality.expected_slots",
+                    ("file_type", "order_key", "slot", "file_name", "superseded_by"),
+                    expected_slot_rows())
+    _calendar_table(con, "quality.count_dates",
+                    ("school_year", "previous_year", "counting_date", "previous_date"),
+                    count_date_rows())
+    refresh_current_files(con)
+
+
+def _calendar_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+                    rows: list[tuple]) -> None:
+    """(Re)write a small table computed from the calendar (a few thousand rows at most)."""
+    import pyarrow as pa
+
+    data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    con.register("_calendar_rows", data)
+    try:
+        con.execute(f"create or replace table {table} as select * from _calendar_rows")
+    finally:
+        con.unregister("_calendar_rows")
+
+
+def refresh_current_files(con: duckdb.DuckDBPyConnection) -> None:
+    """Snapshot ``quality.current_files``: loaded files, and rejected files with no later loaded
+    file in their slot. A table, not a view: every rule reads it, and the quality step takes
+    the snapshot once, right before it validates (nothing is ingested meanwhile: same pool)."""
+    con.execute("""
+        create or replace table quality.current_files as
+        with last_loaded as (
+            select slot, max(ingested_at) as ingested_at from ingest.files
+            where status in ('loaded', 'superseded') group by slot)
+        select f.* from ingest.files f left join last_loaded l using (slot)
+        where f.file_type <> 'unknown'
+          and (f.status = 'loaded'
+               or (f.status = 'rejected'
+                   and (l.ingested_at is null or l.ingested_at < f.ingested_at)))""")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, _, name = qualified.rpartition(".")
+    return con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [schema or "main", name]).fetchone()[0] > 0
+
+
+def evaluable(con: duckdb.DuckDBPyConnection, rule: Rule) -> bool:
+    """A rule can run when its table and every table it needs exist."""
+    return all(table_exists(con, t) for t in (rule.batch_table, *rule.needs))
+
+
+# ------------------------------------------------------------------------------ refresh
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """Counts only (safe for logs and Dagster metadata)."""
+
+    rules_evaluated: int
+    rules_skipped: tuple[str, ...]
+    findings_current: int
+    findings_new: int
+    findings_resolved: int
+    records: int
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {f"{s}.{t}" for s, t in con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database()").fetchall()}
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule],
+             counts: Mapping[str, int] | None = None) -> tuple[list[Rule], list[str]]:
+    """Run the rules' queries into the temp table ``_eval``; return (evaluated, skipped keys).
+
+    ``counts`` ({rule key: affected records}, e.g. from the GX validation of the same data)
+    spares the query of every rule known to find nothing: it counts as evaluated, with no
+    records. Rules whose tables do not exist are skipped (not evaluated).
+    """
+    con.execute("""
+        create or replace temp table _eval (
+            rule_key varchar, file_type varchar, source_file varchar, source_file_sha256 varchar,
+            source_row bigint, slot varchar, pupil_key varchar, record_key varchar,
+            source_key varchar, column_name varchar)""")
+    done, skipped = [], []
+    tables = existing_tables(con)
+    for rule in rules:
+        if not all(t in tables for t in (rule.batch_table, *rule.needs)):
+            skipped.append(rule.key)
+            continue
+        done.append(rule)
+        if counts is not None and counts.get(rule.key) == 0:
+            continue
+        con.execute(f"insert into _eval select ?, ?, r.source_file, r.source_file_sha256, "
+                    f"r.source_row, r.slot, r.pupil_key, r.record_key, r.source_key, "
+                    f"r.column_name from ({rule.sql_for()}) r", [rule.key, rule.file_type])
+    con.execute("""
+        update _eval set slot = f.slot from ingest.files f
+        where _eval.slot is null and f.sha256 = _eval.source_file_sha256""")
+    if table_exists(con, "linkage.duo_links") and table_exists(con, "raw.duo_registrations"):
+        # DUO records carry no INSZ: their pupil key is the linked child's (for art. 19 only)
+        con.execute("""
+            update _eval set pupil_key = l.pupil_key
+            from raw.duo_registrations d, linkage.duo_links l
+            where _eval.file_type = 'duo_registrations' and _eval.pupil_key is null
+              and d._source_file_sha256 = _eval.source_file_sha256
+              and d._source_row = _eval.source_row and l.record_key = d.record_key
+              and l.peildatum = try_strptime(d.peildatum, '%d-%m-%Y')::date""")
+    return done, skipped
+
+
+def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None, *,
+            today: dt.date | None = None, now: dt.datetime | None = None,
+            overrides: Mapping[str, str] | None = None,
+            counts: Mapping[str, int] | None = None) -> RefreshResult:
+    """Evaluate ``rules`` (default: all) and bring the register up to date.
+
+    Only findings of the evaluated rules change (new, updated, resolved); the status of every
+    unresolved finding is recomputed against ``today`` (frozen in tests). ``counts``: see
+    :func:`evaluate`. Idempotent for the same data and day.
+    """
+    today = today or dt.date.today()
+    now = now or _now()
+    rules = list(all_rules() if rules is None else rules)
+    ensure_schema(con)
+    done, skipped = evaluate(con, rules, counts)
+
+    con.execute("""create or replace temp table _rules (
+        rule_key varchar, rule_id varchar, source varchar, file_type varchar, category varchar,
+        severity varchar, blocking boolean, title varchar)""")
+    if done:
+        con.executemany("insert into _rules values (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [[r.key, r.id, r.source, r.file_type, r.category, r.severity, r.blocking,
+                          r.title] for r in done])
+    con.execute("""create or replace temp table _terms (
+        source varchar, protocol_id varchar, responder varchar, investigation_deadline date,
+        deadline date)""")
+    term_rows = []
+    for source in sorted({r.source for r in done}):
+        terms = terms_for_source(source, overrides)
+        for t in terms:
+            term_rows.append([source, t.protocol_id, t.responder, *t.deadlines(today)])
+        if not terms:
+            term_rows.append([source, None, None, None, None])
+    if term_rows:
+        con.executemany("insert into _terms values (?, ?, ?, ?, ?)", term_rows)
+
+    con.execute("""
+        create or replace temp table _current as
+        select substr(sha256(e.rule_key || '|' || e.slot || '|' || coalesce(t.protocol_id, '')),
+                      1, 16) as finding_id,
+               e.rule_key, r.rule_id, r.source, r.file_type, e.slot, e.source_file, t.protocol_id,
+               t.responder, r.category, r.severity, r.blocking, r.title, e.affected_records,
+               t.investigation_deadline, t.deadline
+        from (select rule_key, slot, min(source_file) as source_file,
+                     count(*) as affected_records
+              from _eval group by rule_key, slot) e
+        join _rules r using (rule_key)
+        join _terms t on t.source = r.source""")
+    con.execute("begin")
+    try:
+        new = con.execute("""
+            select count(*) from _current c
+            where not exists (select 1 from quality.findings f where f.finding_id = c.finding_id)
+            """).fetchone()[0]
+        # new findings, and findings that come back after a correction: reported today
+        con.execute("""
+            insert or replace into quality.findings
+            select c.finding_id, c.rule_key, c.rule_id, c.source, c.file_type, c.slot,
+                   c.source_file, c.protocol_id, c.responder, c.category, c.severity, c.blocking,
+                   c.title, c.affected_records, $now, $now, $today, c.investigation_deadline,
+                   c.deadline, 'open', null, null, 0, 0
+            from _current c left join quality.findings f using (finding_id)
+            where f.finding_id is null or (f.status = 'resolved' and f.resolution = 'corrected')
+            """, {"now": now, "today": today})
+        con.execute("""
+            update quality.findings f
+            set affected_records = c.affected_records, last_seen_at = $now,
+                source_file = c.source_file
+            from _current c
+            where f.finding_id = c.finding_id and f.last_seen_at <> $now""", {"now": now})
+        # resolved: the rule ran and the slot's current file no longer shows it
+        keys = [r.key for r in done]
+        resolved = con.execute("""
+            update quality.findings set status = 'resolved', resolved_at = $now,
+                   resolution = 'corrected'
+            where status <> 'resolved' and rule_key in (select unnest($keys::varchar[]))
+              and finding_id not in (select finding_id from _current)
+            returning finding_id""", {"now": now, "keys": keys}).fetchall()
+        n_resolved = len(resolved) + _resolve_by_later_extracts(con, now)
+        _replace_records(con)
+        _link_deliveries(con)
+        _update_status(con, today)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    records = con.execute("select count(*) from _eval").fetchone()[0]
+    current = con.execute("select count(*) from _current").fetchone()[0]
+    return RefreshResult(len(done), tuple(skipped), current, new, n_resolved, records)
+
+
+def _resolve_by_later_extracts(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> int:
+    """State registers: an unresolved finding on an older extract is resolved when the latest
+    extract no longer shows the same records (by record or pupil key; whole-file and keyless
+    findings: when the latest extract shows the rule not at all)."""
+    rows = con.execute("""
+        with latest as (
+            select file_type, slot, reference_date,
+                   row_number() over (partition by file_type order by reference_date desc) as n
+            from quality.current_files
+            where status = 'loaded' and file_type in (select unnest($types::varchar[])))
+        select f.finding_id, f.rule_key, f.slot, l.slot as latest_slot, l.reference_date
+        from quality.findings f
+        join ingest.files s on s.slot = f.slot and s.status = 'loaded'
+        join latest l on l.file_type = f.file_type and l.n = 1
+        where f.status <> 'resolved' and s.reference_date < l.reference_date
+          and f.finding_id in (select finding_id from _current)""",
+                       {"types": sorted(STATE_REGISTERS)}).fetchall()
+    resolved = 0
+    for finding_id, rule_key, slot, latest_slot, _ in rows:
+        still = con.execute("""
+            with mine as (
+                select coalesce(record_key, pupil_key, source_key) as k from _eval
+                where rule_key = $rule and slot = $slot),
+            theirs as (
+                select coalesce(record_key, pupil_key, source_key) as k from _eval
+                where rule_key = $rule and slot = $latest)
+            select case when (select count(k) from mine) = 0
+                        then (select count(*) from theirs) > 0
+                        else exists (select 1 from mine join theirs using (k)) end""",
+                            {"rule": rule_key, "slot": slot, "latest": latest_slot}).fetchone()[0]
+        if not still:
+            con.execute("update quality.findings set status = 'resolved', resolved_at = ?, "
+                        "resolution = 'later_extract' where finding_id = ?", [now, finding_id])
+            resolved += 1
+    return resolved
+
+
+def _replace_records(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("delete from quality.finding_records where finding_id in "
+                "(select finding_id from _current)")
+    con.execute("""
+        insert into quality.finding_records
+        select c.finding_id, e.source_file, e.source_file_sha256, e.source_row, e.pupil_key,
+               e.record_key, e.source_key, e.column_name
+        from _eval e join _current c on c.rule_key = e.rule_key and c.slot = e.slot""")
+
+
+def _link_deliveries(con: duckdb.DuckDBPyConnection) -> None:
+    """GDPR art. 19: the deliveries that carried affected pupils (none before deliveries exist)."""
+    con.execute("delete from quality.finding_deliveries where finding_id in "
+                "(select finding_id from _current)")
+    if table_exists(con, DELIVERED_RECORDS):
+        con.execute(f"""
+            insert into quality.finding_deliveries
+            select r.finding_id, d.delivery_id, d.protocol_id, d.file_id,
+                   max(d.delivered_at), count(distinct r.pupil_key)
+            from quality.finding_records r
+            join {DELIVERED_RECORDS} d on d.pupil_key = r.pupil_key
+            where r.finding_id in (select finding_id from _current)
+            group by r.finding_id, d.delivery_id, d.protocol_id, d.file_id""")
+    con.execute("""
+        update quality.findings f
+        set delivered_records = coalesce(s.records, 0), deliveries = coalesce(s.deliveries, 0)
+        from (select c.finding_id, sum(d.affected_records) as records,
+                     count(d.delivery_id) as deliveries
+              from _current c left join quality.finding_deliveries d using (finding_id)
+              group by c.finding_id) s
+        where f.finding_id = s.finding_id""")
+
+
+def _update_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> None:
+    con.execute("""
+        update quality.findings
+        set status = case when deadline is not null and $today > deadline then 'overdue'
+                          else 'open' end
+        where status <> 'resolved'""", {"today": today})
+
+
+def update_status(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> None:
+    """Recompute open/overdue for every unresolved finding (e.g. on a day without new data)."""
+    ensure_schema(con)
+    _update_status(con, today or dt.date.today())
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Counts of findings by status (for metadata and logs)."""
+    ensure_schema(con)
+    counts = dict(con.execute(
+        "select status, count(*) from quality.findings group by all").fetchall())
+    return {s: int(counts.get(s, 0)) for s in (OPEN, OVERDUE, RESOLVED)}

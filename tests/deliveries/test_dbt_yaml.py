@@ -1,0 +1,67 @@
+"""The dbt YAML of the delivery models and the exposures are generated from the registry, and
+the committed files equal what the registry generates: registry and dbt cannot drift.
+
+If this fails after a registry change, run ``python -m orchestration.deliveries.dbt_yaml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from orchestration.deliveries import dbt_yaml, publication, spec
+from orchestration.protocols import load_registry
+
+REGISTRY = load_registry()
+DELIVERIES = dbt_yaml.DELIVERIES_DIR
+
+
+def test_the_committed_yaml_equals_the_yaml_generated_from_the_registry():
+    assert dbt_yaml.differences(REGISTRY) == []
+
+
+def test_every_delivery_file_has_exactly_one_sql_model_and_no_model_is_orphaned():
+    sql = {p.stem for p in DELIVERIES.glob("*/*.sql")}
+    expected = {m.name for m in spec.delivery_models(REGISTRY)} | {
+        publication.microdata_model(pid, fid) for pid, fid in publication.MICRODATA}
+    assert sql == expected
+    for m in spec.delivery_models(REGISTRY):
+        assert (DELIVERIES / m.protocol.id / f"{m.name}.sql").exists(), m.name
+
+
+def test_every_model_has_an_enforced_contract_with_the_spec_columns():
+    for m in spec.delivery_models(REGISTRY):
+        body = yaml.safe_load((DELIVERIES / m.protocol.id / f"_{m.protocol.id}.yml").read_text())
+        (entry,) = [e for e in body["models"] if e["name"] == m.name]
+        microdata = [e["name"] for e in body["models"] if e["name"].endswith("__microdata")]
+        assert set(microdata) <= {publication.microdata_model(m.protocol.id, f)
+                                  for f in m.protocol.delivery_files and
+                                  [f.id for f in m.protocol.delivery_files]}
+        assert entry["config"]["contract"] == {"enforced": True}
+        assert [(c["name"], c["data_type"]) for c in entry["columns"]] == m.columns
+        assert all(c["description"] for c in entry["columns"])
+        delivered = [c for c in entry["columns"] if c["config"]["meta"]["delivered"]]
+        for c in delivered:
+            assert "Protocol wording" in c["description"]
+
+
+def test_one_exposure_per_protocol_owned_by_the_recipient_depending_on_its_models():
+    body = yaml.safe_load((DELIVERIES / "_exposures.yml").read_text())
+    exposures = {e["name"]: e for e in body["exposures"]}
+    assert set(exposures) == set(REGISTRY.ids)
+    for pid, e in exposures.items():
+        p = REGISTRY.protocol(pid)
+        assert p.parties.recipient.name in e["owner"]["name"]
+        assert e["type"] in ("application", "analysis")
+        assert e["depends_on"] == [f"ref('{spec.model_name(pid, f.id)}')"
+                                   for f in p.delivery_files]
+        for words in ("Purpose:", "Legal basis:", "Validity:", p.text_reference.file):
+            assert words in e["description"], (pid, words)
+
+
+def test_the_generator_writes_nothing_when_nothing_changed(tmp_path: Path):
+    written = dbt_yaml.write(REGISTRY, tmp_path)
+    assert len(written) == len(REGISTRY.ids) + 1
+    assert dbt_yaml.write(REGISTRY, tmp_path) == []
+    assert dbt_yaml.differences(REGISTRY, tmp_path) == []

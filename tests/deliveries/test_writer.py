@@ -1,0 +1,354 @@
+"""The delivery writer on a tiny warehouse: files, data package, identification, atomicity,
+validity and once-only refusals, column checks, request answers and disclosure control."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from stdnum.be import ssn
+
+from orchestration.deliveries import datapackage, requests, writer
+from orchestration.operations import audit
+from orchestration.protocols import load_registry, load_registry_from
+from orchestration.warehouse import connect
+from tests.deliveries.conftest import add_renewal, build, pupil_key, synthetic_insz
+from tests.privacy import insz_in_files
+
+REGISTRY = load_registry()
+INSIDE_NAFT = dt.date(2026, 6, 1)
+
+
+def _folders(p, protocol_id):
+    folder = p.outbox / protocol_id
+    return sorted(x.name for x in folder.iterdir()) if folder.exists() else []
+
+
+def _csv(path):
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.reader(f, delimiter=";"))
+
+
+def _audit_events(p):
+    return [e.event for e in audit.entries(audit.log_path(p))] if hasattr(audit, "entries") \
+        else [json.loads(line)["event"] for line in
+              audit.log_path(p).read_text().splitlines()]
+
+
+def test_the_synthetic_test_numbers_are_valid_insz():
+    assert all(ssn.is_valid(synthetic_insz(i)) for i in range(30))
+
+
+def test_zorgthuis_delivers_every_file_as_parquet_and_csv_with_a_valid_datapackage(warehouse):
+    build(warehouse, {"zorgthuis"})
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    assert outcome.status == "delivered", outcome.message
+    folder = outcome.folder
+    assert folder.parent == warehouse.outbox / "zorgthuis"
+    # one file per counting date (two dates in the test rows), for both files
+    names = sorted(x.name for x in folder.iterdir())
+    assert names == sorted(
+        [f"{f}_{d}.{ext}" for f in ("funding_counts", "verification_list")
+         for d in ("2023-10-02", "2024-02-01") for ext in ("csv", "parquet")]
+        + ["datapackage.json"])
+    validation = datapackage.validate(folder / "datapackage.json")
+    assert validation.valid, validation.errors
+    body = json.loads((folder / "datapackage.json").read_text())
+    assert body["protocol_id"] == "zorgthuis"
+    assert body["recipient"] == REGISTRY.protocol("zorgthuis").parties.recipient.name
+    assert body["delivery_date"] == "2024-03-01"
+    assert "key_version" in body and body["code_version"]
+    for resource in body["resources"]:
+        assert resource["hash"].startswith("sha256:") and resource["bytes"] > 0
+        assert resource["schema"]["fields"] and "rows" in resource
+
+
+def test_the_package_validates_with_frictionless_itself(warehouse):
+    from frictionless import Package
+
+    build(warehouse, {"zorgthuis"})
+    folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
+    assert Package.validate_descriptor(str(folder / "datapackage.json")).valid
+    body = json.loads((folder / "datapackage.json").read_text())
+    body["resources"] = [r for r in body["resources"] if r["format"] == "csv"]
+    report = Package(body, basepath=str(folder)).validate()
+    assert report.valid, report.flatten(["resourceName", "type", "note"])
+
+
+def test_a_tampered_file_fails_validation(warehouse):
+    build(warehouse, {"zorgthuis"})
+    folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
+    target = folder / "verification_list_2023-10-02.csv"
+    target.write_text(target.read_text() + target.read_text().splitlines()[1] + "\n")
+    validation = datapackage.validate(folder / "datapackage.json")
+    assert not validation.valid
+    assert any("verification_list_2023-10-02" in e for e in validation.errors)
+
+
+def test_files_hold_exactly_the_registry_columns_in_registry_order(warehouse):
+    build(warehouse, {"zorgthuis"})
+    folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
+    for f in REGISTRY.protocol("zorgthuis").delivery_files:
+        for path in folder.glob(f"{f.id}_*.csv"):
+            assert _csv(path)[0] == f.column_names
+        for path in folder.glob(f"{f.id}_*.parquet"):
+            assert pq.read_schema(path).names == f.column_names
+
+
+def test_identification_comes_from_the_vault_at_delivery_time_and_is_logged(warehouse):
+    build(warehouse, {"zorgthuis"})
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    rows = _csv(outcome.folder / "verification_list_2023-10-02.csv")
+    header, data = rows[0], rows[1:]
+    inszs = {r[header.index("insz")] for r in data}
+    assert inszs and inszs <= {synthetic_insz(i) for i in range(4)}
+    assert outcome.vault_columns == ["insz"]
+    assert "vault_use" in _audit_events(warehouse)
+    with connect(warehouse, read_only=True) as con:  # nothing identifying stays behind
+        assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] \
+            == 0
+
+
+def test_delivered_pupil_keys_are_recorded_for_article_19(warehouse):
+    build(warehouse, {"zorgthuis"})
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute("select delivery_id, protocol_id, file_id, pupil_key from "
+                           "audit.delivered_records").fetchall()
+        logged = con.execute("select delivery_id, forced_reason from "
+                             "deliveries_log.deliveries").fetchall()
+    assert {r[2] for r in rows} == {"verification_list"}
+    assert {r[3] for r in rows} == {pupil_key(i) for i in range(4)}
+    assert {r[0] for r in rows} == {outcome.delivery_id}
+    assert logged == [(outcome.delivery_id, None)]
+
+
+def test_a_second_identical_run_delivers_nothing(warehouse):
+    build(warehouse, {"zorgthuis"})
+    first = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    second = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    assert second.status == "unchanged"
+    assert second.delivery_id == first.delivery_id
+    assert _folders(warehouse, "zorgthuis") == [first.delivery_id]
+
+
+def test_a_delivery_appears_complete_or_not_at_all(warehouse, monkeypatch):
+    build(warehouse, {"zorgthuis"})
+    real = writer._write_parts
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second delivery file breaks half-way
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(writer, "_write_parts", failing)
+    with pytest.raises(OSError):
+        writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    assert _folders(warehouse, "zorgthuis") == []  # no final folder, no partial one left
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("select count(*) from deliveries_log.deliveries").fetchone()[0] == 0
+
+
+def test_the_final_folder_is_renamed_from_a_hidden_complete_temporary_one(warehouse,
+                                                                         monkeypatch):
+    build(warehouse, {"zorgthuis"})
+    renames = []
+    real = os.rename
+
+    def spy(src, dst):
+        src, dst = str(src), str(dst)
+        renames.append((src, dst, sorted(os.listdir(src)), os.path.exists(dst)))
+        return real(src, dst)
+
+    monkeypatch.setattr(writer.os, "rename", spy)
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    ((src, dst, content, existed),) = renames
+    assert os.path.basename(src).startswith(".partial-")
+    assert dst == str(outcome.folder) and not existed
+    assert "datapackage.json" in content and len(content) == 9
+
+
+def test_antwerpen_okan_refuses_after_its_term_and_writes_nothing(warehouse):
+    outcome = writer.deliver("antwerpen_okan", today=dt.date(2026, 11, 22))
+    assert outcome.status == "refused"
+    assert outcome.message.startswith("refused: antwerpen_okan is valid until 2025-08-31")
+    assert "register a renewal" in outcome.message
+    assert not (warehouse.outbox / "antwerpen_okan").exists()
+
+
+def test_antwerpen_okan_delivers_inside_its_validity_period(warehouse):
+    build(warehouse, {"antwerpen_okan"})
+    outcome = writer.deliver("antwerpen_okan", today=dt.date(2025, 6, 1))
+    assert outcome.status == "delivered", outcome.message
+    assert datapackage.validate(outcome.folder / "datapackage.json").valid
+
+
+def test_antwerpen_okan_delivers_today_once_a_renewal_is_registered(warehouse, registry_copy):
+    add_renewal(registry_copy, "antwerpen_okan", "2027-08-31")
+    renewed = load_registry_from(registry_copy)
+    build(warehouse, {"antwerpen_okan"}, registry=renewed)
+    outcome = writer.deliver("antwerpen_okan", registry=renewed, today=dt.date(2026, 11, 22))
+    assert outcome.status == "delivered", outcome.message
+
+
+def test_a_protocol_refuses_before_it_is_valid(warehouse):
+    outcome = writer.deliver("naft_evaluation", today=dt.date(2026, 1, 1))
+    assert outcome.status == "refused"
+    assert "valid only from 2026-03-19" in outcome.message
+
+
+def test_a_once_only_protocol_refuses_a_second_delivery_unless_forced_with_a_reason(warehouse):
+    build(warehouse, {"naft_evaluation"})
+    first = writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    assert first.status == "delivered", first.message
+    second = writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    assert second.status == "refused"
+    assert "allows one delivery only" in second.message and first.delivery_id in second.message
+    forced = writer.deliver("naft_evaluation", today=INSIDE_NAFT,
+                            now=dt.datetime(2026, 6, 1, 12, 0, 0),
+                            force_reason="IDEA Consult lost the files (ticket 123)")
+    assert forced.status == "delivered"
+    with connect(warehouse, read_only=True) as con:
+        reasons = con.execute("select forced_reason from deliveries_log.deliveries "
+                              "order by forced_reason nulls first").fetchall()
+    assert reasons == [(None,), ("IDEA Consult lost the files (ticket 123)",)]
+    assert "forced_action" in _audit_events(warehouse)
+    assert len(_folders(warehouse, "naft_evaluation")) == 2
+
+
+def test_once_only_holds_even_when_the_warehouse_log_is_lost(warehouse):
+    build(warehouse, {"naft_evaluation"})
+    first = writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    with connect(warehouse) as con:  # e.g. the warehouse was rebuilt from scratch
+        con.execute("drop schema deliveries_log cascade")
+    again = writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    assert again.status == "refused" and first.delivery_id in again.message
+
+
+def test_naft_writes_one_file_per_school_year_of_the_protocol_period(warehouse):
+    build(warehouse, {"naft_evaluation"})
+    folder = writer.deliver("naft_evaluation", today=INSIDE_NAFT).folder
+    dov = sorted(p.stem for p in folder.glob("dov_pupils_*.csv"))
+    binc = sorted(p.stem for p in folder.glob("binc_trajectories_*.csv"))
+    assert dov == [f"dov_pupils_{y}" for y in ("2017-18", "2018-19", "2019-20", "2020-21",
+                                               "2021-22", "2022-23", "2023-24", "2024-25")]
+    assert binc == [f"binc_trajectories_{y}" for y in ("2020-21", "2021-22", "2022-23",
+                                                       "2023-24", "2024-25")]
+
+
+def test_a_model_that_differs_from_the_registry_stops_the_delivery(warehouse):
+    build(warehouse, {"zorgthuis"})
+    with connect(warehouse) as con:
+        con.execute("alter table deliveries.zorgthuis__verification_list "
+                    "add column birth_date date")
+    with pytest.raises(writer.ColumnMismatch, match="birth_date"):
+        writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    assert _folders(warehouse, "zorgthuis") == []
+
+
+def _request(p, protocol_id, name, text):
+    folder = requests.inbox_folder(p, protocol_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+
+
+def test_an_admission_request_is_answered_for_exactly_the_requested_people(warehouse):
+    build(warehouse, {"vtc_2015_35"}, rows=6)
+    unknown = synthetic_insz(25)
+    _request(warehouse, "vtc_2015_35", "REQ-1",
+             f"insz\n{synthetic_insz(0)}\n{unknown}\n12345678901\n")
+    (outcome,) = writer.deliver_protocol("vtc_2015_35", today=dt.date(2026, 1, 5))
+    assert outcome.status == "delivered", outcome.message
+    rows = _csv(outcome.folder / "admission_check.csv")
+    header, data = rows[0], rows[1:]
+    by_insz = {}
+    for r in data:
+        by_insz.setdefault(r[header.index("insz")], []).append(r[header.index("answer_source")])
+    assert set(by_insz) == {synthetic_insz(0), unknown, "12345678901"}  # echoed as sent
+    assert by_insz[unknown] == ["NONE"] and by_insz["12345678901"] == ["NONE"]
+    assert len(by_insz[synthetic_insz(0)]) == 2  # pupil 0 has two answer rows in the model
+    again = writer.deliver_protocol("vtc_2015_35", today=dt.date(2026, 1, 5))
+    assert [o.status for o in again] == ["no_request"]
+
+
+def test_the_maastricht_answer_carries_the_request_reference_never_the_insz(warehouse):
+    build(warehouse, {"vtc_2015_29"}, rows=2)
+    _request(warehouse, "vtc_2015_29", "UM-1",
+             f"request_id;insz\nA-1;{synthetic_insz(1)}\nA-2;{synthetic_insz(26)}\n")
+    (outcome,) = writer.deliver_protocol("vtc_2015_29", today=dt.date(2026, 1, 5))
+    rows = _csv(outcome.folder / "maastricht_pilot.csv")
+    assert rows[0][0] == "request_id" and "insz" not in rows[0]
+    assert [r[0] for r in rows[1:]] == ["A-1", "A-2"]
+    assert insz_in_files(outcome.folder) == {}
+
+
+def test_a_maastricht_request_without_line_references_is_refused(warehouse):
+    build(warehouse, {"vtc_2015_29"}, rows=1)
+    _request(warehouse, "vtc_2015_29", "UM-2", f"insz\n{synthetic_insz(1)}\n")
+    with pytest.raises(requests.RequestError, match="request_id"):
+        writer.deliver_protocol("vtc_2015_29", today=dt.date(2026, 1, 5))
+
+
+def test_pseudonymised_deliveries_hold_no_insz(warehouse):
+    build(warehouse, {"naft_evaluation", "vtc_2015_34"})
+    a = writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    b = writer.deliver("vtc_2015_34", today=INSIDE_NAFT)
+    assert insz_in_files(a.folder) == {} and insz_in_files(b.folder) == {}
+
+
+def test_aggregates_are_published_through_disclosure_control_small_areas_hidden(warehouse):
+    build(warehouse, {"naft_evaluation"}, rows=3)
+    with connect(warehouse) as con:  # 3 young people in 1000, 40 in 2000
+        con.execute("delete from deliveries.naft_evaluation__dov_semi_aggregated__microdata")
+        con.execute("insert into deliveries.naft_evaluation__dov_semi_aggregated__microdata "
+                    "select 'k' || i, '2017-18', case when i < 3 then '1000' else '2000' end, "
+                    "i % 4 <> 0 from range(43) t(i)")
+    outcome = writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    assert "orchestration.disclosure" in outcome.disclosure["dov_semi_aggregated"]
+    rows = _csv(outcome.folder / "dov_semi_aggregated_2017-18.csv")
+    assert rows[0] == ["school_year", "area_level", "postcode", "share_in_education"]
+    by_area = {(r[1], r[2]): r[3] for r in rows[1:]}
+    assert by_area[("POSTCODE", "1000")] == ""  # 3 people: never shown
+    assert ("TOTAL", "") in by_area
+    # the release record (true figures + pattern) stays in the restricted zone for next time
+    record = warehouse.restricted / "disclosure" / "naft_evaluation" / "dov_semi_aggregated"
+    assert (record / "record.json").exists()
+    assert insz_in_files(warehouse.outbox) == {}
+
+
+def test_the_fallback_without_the_disclosure_package_suppresses_small_counts():
+    import pyarrow as pa
+
+    from orchestration.deliveries import publication
+
+    protocol = REGISTRY.protocol("antwerpen_okan")
+    table = pa.table({"school_year": ["2020-21"] * 3, "last_enrolment_in_antwerp": ["J", "N", "J"],
+                      "early_school_leaver_count": pa.array([3, 12, 0], pa.int32()),
+                      "qualified_leaver_count": pa.array([20, 15, 4], pa.int32()),
+                      "early_school_leaving_rate": [3 / 23, 12 / 27, 0.0]})
+    result = publication._primary_suppression(
+        table, publication.MEASURES[("antwerpen_okan", "monitor_early_school_leaving")],
+        protocol.disclosure.small_count_threshold)
+    assert result.table["early_school_leaver_count"].to_pylist() == [None, 12, 0]
+    assert result.table["qualified_leaver_count"].to_pylist() == [20, 15, None]
+    assert result.table["early_school_leaving_rate"].to_pylist()[0] is None
+    assert result.table["early_school_leaving_rate"].to_pylist()[2] is None
+    assert result.method.startswith("fallback")
+
+
+def test_every_refusal_and_delivery_is_in_the_audit_trail(warehouse):
+    build(warehouse, {"zorgthuis"})
+    writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    events = _audit_events(warehouse)
+    assert "delivery" in events
+    text = audit.log_path(warehouse).read_text()
+    assert not any(pupil_key(i) in text for i in range(4))
+    assert not any(synthetic_insz(i) in text for i in range(4))
+    assert duckdb  # the audit trail is a file, not a warehouse table

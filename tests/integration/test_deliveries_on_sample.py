@@ -1,0 +1,401 @@
+"""The deliveries of all eight protocols, produced by the main job on the synthetic sample.
+
+Uses the session fixture ``pipeline`` (tests/integration/conftest.py): the whole warehouse job
+ran twice on a copy of the sample. Checked here: every protocol's files exist with exactly the
+registry's columns and a valid data package; populations, periods and granularity hold;
+identification only where the protocol allows it; identifiers of different protocols never meet
+except where a protocol links its own files; antwerpen_okan refuses today and delivers inside
+its validity period; a second run delivers nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from stdnum.be import ssn
+
+from orchestration import settings
+from orchestration.deliveries import datapackage, requests, spec, writer
+from orchestration.deliveries.assets import delivery_asset_key
+from orchestration.protocols import load_registry
+from orchestration.warehouse import connect
+from tests.privacy import insz_in_files
+
+REGISTRY = load_registry()
+DELIVERING_TODAY = ["naft_evaluation", "zorgthuis", "duo_leerplicht", "vtc_2015_34"]
+ON_REQUEST = ["vtc_2015_35", "vtc_2015_31", "vtc_2015_29"]
+IDENTIFIED = spec.identified_protocols(REGISTRY)  # deliveries with an INSZ column
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter=";"))
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return next(csv.reader(f, delimiter=";"))
+
+
+def _deliveries(p: settings.Paths, protocol_id: str) -> list[Path]:
+    folder = p.outbox / protocol_id
+    return sorted(x for x in folder.iterdir() if x.is_dir()) if folder.exists() else []
+
+
+def _only_delivery(p: settings.Paths, protocol_id: str) -> Path:
+    found = _deliveries(p, protocol_id)
+    assert len(found) == 1, f"{protocol_id}: expected one delivery folder, found {found}"
+    return found[0]
+
+
+def _materialisation(result, protocol_id: str) -> dict:
+    events = [e for e in result.get_asset_materialization_events()
+              if e.asset_key == delivery_asset_key(protocol_id)]
+    assert events, f"delivery/{protocol_id} was not materialised"
+    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
+
+
+def _requests_wired(p: settings.Paths) -> None:
+    if not any(requests.inbox_folder(p, pid).exists() for pid in ON_REQUEST):
+        pytest.fail("the sample's request files never reached data/inbox/requests/: "
+                    "orchestration.main.copy_sample_to_inbox must also call "
+                    "orchestration.deliveries.requests.copy_sample_requests(p)")
+
+
+@pytest.fixture(scope="module")
+def p(pipeline) -> settings.Paths:
+    return pipeline.paths
+
+
+@pytest.fixture(scope="module")
+def okan_inside_validity(pipeline, tmp_path_factory) -> Path:
+    """antwerpen_okan delivered from a copy of the pipeline's warehouse on 1 June 2025."""
+    data = tmp_path_factory.mktemp("okan") / "data"
+    (data / "warehouse").mkdir(parents=True)
+    shutil.copy2(pipeline.paths.warehouse, data / "warehouse" / "warehouse.duckdb")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings.ENV_DATA_DIR, str(data))
+        copy = settings.paths()
+        outcome = writer.deliver("antwerpen_okan", p=copy, today=dt.date(2025, 6, 1))
+    assert outcome.status == "delivered", outcome.message
+    return outcome.folder
+
+
+@cache
+def _branches_in_antwerp(warehouse: str) -> set[tuple[str, str, int]]:
+    with duckdb.connect(warehouse, read_only=True) as con:
+        return {(r[0], r[1], int(r[2])) for r in con.execute(
+            "select school_year, school_number, branch_number from marts.school_branch_year "
+            "where municipality_nis_code = '11002'").fetchall()}
+
+
+# ------------------------------------------------------------------------------------ existence
+
+
+@pytest.mark.parametrize("protocol_id", DELIVERING_TODAY)
+def test_the_protocol_delivered_once_with_every_file_as_csv_and_parquet(p, pipeline,
+                                                                        protocol_id):
+    folder = _only_delivery(p, protocol_id)
+    md = _materialisation(pipeline.first, protocol_id)
+    assert md["status"] == "delivered" and md["delivery_id"] == folder.name
+    body = json.loads((folder / "datapackage.json").read_text())
+    assert body["protocol_id"] == protocol_id and body["recipient"]
+    ids = {r["delivery_file"] for r in body["resources"]}
+    assert ids == {f.id for f in REGISTRY.protocol(protocol_id).delivery_files}
+    for r in body["resources"]:
+        assert (folder / r["path"]).exists()
+    csvs = {Path(r["path"]).stem for r in body["resources"] if r["format"] == "csv"}
+    parquets = {Path(r["path"]).stem for r in body["resources"] if r["format"] == "parquet"}
+    assert csvs == parquets
+
+
+@pytest.mark.parametrize("protocol_id", ON_REQUEST)
+def test_each_sample_request_is_answered_once(p, pipeline, protocol_id):
+    _requests_wired(p)
+    sample = sorted(x.stem for x in (requests.sample_folder(p) / protocol_id).glob("*.csv"))
+    answered = [x.name for x in _deliveries(p, protocol_id)]
+    assert len(answered) == len(sample)
+    assert all(any(a.endswith(f"-{s}") for a in answered) for s in sample)
+
+
+def test_antwerpen_okan_is_refused_today_visibly_and_writes_nothing(p, pipeline):
+    md = _materialisation(pipeline.first, "antwerpen_okan")
+    assert md["status"] == "refused"
+    assert "valid until 2025-08-31" in md["message"] and "renewal" in md["message"]
+    assert _deliveries(p, "antwerpen_okan") == []
+
+
+def test_antwerpen_okan_delivers_inside_its_validity_period(okan_inside_validity):
+    names = {x.stem for x in okan_inside_validity.glob("*.csv")}
+    assert names == {f.id for f in REGISTRY.protocol("antwerpen_okan").delivery_files}
+    assert datapackage.validate(okan_inside_validity / "datapackage.json").valid
+
+
+def test_a_second_run_delivers_nothing_new(p, pipeline):
+    assert _materialisation(pipeline.second, "naft_evaluation")["status"] == "refused"
+    for pid in ("zorgthuis", "duo_leerplicht", "vtc_2015_34"):
+        assert _materialisation(pipeline.second, pid)["status"] == "unchanged", pid
+    for pid in ON_REQUEST:
+        assert _materialisation(pipeline.second, pid)["status"] in ("no_request",), pid
+
+
+# ------------------------------------------------------------------------------------ columns
+
+
+def _all_folders(p, okan_folder) -> list[tuple[str, Path]]:
+    out = [(pid, f) for pid in DELIVERING_TODAY + ON_REQUEST for f in _deliveries(p, pid)]
+    return out + [("antwerpen_okan", okan_folder)]
+
+
+def test_every_file_holds_exactly_the_registry_columns(p, okan_inside_validity):
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        protocol = REGISTRY.protocol(pid)
+        for f in protocol.delivery_files:
+            files = list(folder.glob(f"{f.id}*.csv"))
+            assert files, (pid, f.id)
+            for path in files:
+                assert _header(path) == f.column_names, path.name
+                assert pq.read_schema(path.with_suffix(".parquet")).names == f.column_names
+
+
+def test_every_datapackage_validates_with_frictionless(p, okan_inside_validity):
+    from frictionless import Package
+
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        package = folder / "datapackage.json"
+        assert Package.validate_descriptor(str(package)).valid, pid
+        validation = datapackage.validate(package)
+        assert validation.valid, (pid, validation.errors[:5])
+        body = json.loads(package.read_text())
+        for key in ("protocol_id", "recipient", "delivery_date", "key_version", "code_version"):
+            assert key in body, (pid, key)
+
+
+# ------------------------------------------------------------------------------------ periods
+
+
+def test_naft_files_cover_exactly_the_protocol_school_years(p):
+    folder = _only_delivery(p, "naft_evaluation")
+    dov = [f"{y}-{(y + 1) % 100:02d}" for y in range(2017, 2025)]
+    binc = [f"{y}-{(y + 1) % 100:02d}" for y in range(2020, 2025)]
+    for file_id, years in (("dov_pupils", dov), ("dov_schools", dov),
+                           ("dov_semi_aggregated", dov), ("binc_trajectories", binc),
+                           ("binc_beneficiaries", binc), ("binc_providers", binc)):
+        found = sorted(x.stem.rsplit("_", 1)[1] for x in folder.glob(f"{file_id}_*.csv"))
+        assert found == years, file_id
+        for year in years:
+            assert {r["school_year"] for r in _csv(folder / f"{file_id}_{year}.csv")} <= {year}
+
+
+def test_naft_dov_pupils_are_6th_year_primary_to_7th_year_secondary(p):
+    with connect(p, read_only=True) as con:
+        outside = con.execute("""
+            select count(*) from deliveries.naft_evaluation__dov_pupils d
+            join marts.pupil_year y using (pupil_key, school_year)
+            where not ((y.education_level = 'lager' and y.study_year = 6)
+                       or y.education_level = 'secundair')""").fetchone()[0]
+        delivered = sum(len(_csv(x)) for x in
+                        _only_delivery(p, "naft_evaluation").glob("dov_pupils_*.csv"))
+        in_model = con.execute("select count(*) from deliveries.naft_evaluation__dov_pupils"
+                               ).fetchone()[0]
+    assert outside == 0
+    assert delivered == in_model > 0
+
+
+def test_reference_dates_are_the_protocol_counting_dates(p):
+    zorg = _only_delivery(p, "zorgthuis")
+    for path in zorg.glob("verification_list_*.csv"):
+        for r in _csv(path):
+            assert r["counting_date_name"] in {"first_school_day_of_october", "january_15",
+                                               "first_school_day_of_february", "may_15"}
+            assert r["school_year"] >= "2022-23"
+            assert path.stem.endswith(r["counting_date"])
+    duo = _only_delivery(p, "duo_leerplicht")
+    for path in duo.glob("follow_up_list_*.csv"):
+        for r in _csv(path):
+            assert r["reference_date"][5:] in ("10-15", "12-15", "02-15")
+            assert r["school_year"] >= "2023-24"
+
+
+def test_antwerpen_okan_population_starts_in_2015_16_and_later_career_uses_three_dates(
+        okan_inside_validity):
+    first = _csv(okan_inside_validity / "first_okan_enrolment.csv")
+    assert first and min(r["school_year"] for r in first) >= "2015-16"
+    career = _csv(okan_inside_validity / "later_career.csv")
+    for r in career:
+        flags = (r["enrolled_on_october_1"], r["enrolled_on_february_1"],
+                 r["enrolled_on_june_30"])
+        assert set(flags) <= {"J", "N"} and "J" in flags
+
+
+# ------------------------------------------------------------------------------------ granularity
+
+
+def test_no_full_birth_date_where_the_protocol_allows_a_birth_year(p, okan_inside_validity):
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        for f in REGISTRY.protocol(pid).delivery_files:
+            names = f.column_names
+            if "birth_year" in names:
+                assert "birth_date" not in names
+                for path in folder.glob(f"{f.id}*.csv"):
+                    years = {r["birth_year"] for r in _csv(path)} - {""}
+                    assert all(y.isdigit() and len(y) == 4 for y in years), path.name
+            if "birth_date" in names:  # identification allowed: the follow-up list only
+                assert (pid, f.id) == ("duo_leerplicht", "follow_up_list")
+
+
+def test_the_antwerp_branch_is_empty_outside_antwerp(p, okan_inside_validity):
+    antwerp = _branches_in_antwerp(str(p.warehouse))
+    for name in ("first_okan_enrolment", "later_career", "early_school_leaving"):
+        rows = _csv(okan_inside_validity / f"{name}.csv")
+        filled = [r for r in rows if r["institution_number"] or r["branch_number"]]
+        assert filled, name  # some branches do lie in Antwerp
+        for r in filled:
+            assert r["institution_number"] and r["branch_number"]
+            assert (r["school_year"], r["institution_number"], int(r["branch_number"])) in \
+                antwerp, name
+    portraits = _csv(okan_inside_validity / "school_portraits.csv")
+    schools_in_antwerp = {(y, s) for y, s, _ in antwerp}
+    assert all((r["school_year"], r["institution_number"]) in schools_in_antwerp
+               for r in portraits)
+
+
+# ------------------------------------------------------------------------------------ identity
+
+
+def test_no_insz_outside_the_identified_deliveries(p, okan_inside_validity):
+    skip = tuple(p.outbox / pid for pid in IDENTIFIED)
+    assert insz_in_files(p.outbox, skip=skip) == {}
+    assert insz_in_files(okan_inside_validity) == {}
+
+
+def test_the_identified_deliveries_do_hold_valid_insz_from_the_vault(p):
+    with connect(p, vault=True, read_only=True) as con:
+        known = {r[0] for r in con.execute("select insz from vault.insz_register").fetchall()}
+    zorg = [r["insz"] for x in _only_delivery(p, "zorgthuis").glob("verification_list_*.csv")
+            for r in _csv(x)]
+    duo = [r["insz"] for x in _only_delivery(p, "duo_leerplicht").glob("follow_up_list_*.csv")
+           for r in _csv(x)]
+    assert zorg and duo
+    assert all(ssn.is_valid(v) and v in known for v in zorg + duo)
+
+
+def test_no_name_or_street_outside_the_identified_deliveries(p, okan_inside_validity):
+    with connect(p, vault=True, read_only=True) as con:
+        words = {r[0] for r in con.execute(
+            "select distinct naam from vault.identity_rijksregister_children "
+            "union select distinct straat from vault.identity_rijksregister_children "
+            "union select distinct achternaam from vault.identity_duo_registrations"
+        ).fetchall() if r[0] and len(r[0]) >= 4}
+    assert words
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        if pid in ("zorgthuis", "duo_leerplicht"):
+            continue
+        for path in folder.glob("*.csv"):
+            for row in _csv(path):
+                leaked = words & set(row.values())
+                assert not leaked, (path.name, sorted(leaked)[:3])
+
+
+def test_the_follow_up_list_names_children_from_the_vault(p):
+    rows = [r for x in _only_delivery(p, "duo_leerplicht").glob("follow_up_list_*.csv")
+            for r in _csv(x)]
+    assert rows and all(r["last_name"] and r["birth_date"] for r in rows)
+
+
+def test_delivered_pupils_are_recorded_for_article_19(p):
+    with connect(p, read_only=True) as con:
+        per_protocol = dict(con.execute(
+            "select protocol_id, count(distinct pupil_key) from audit.delivered_records "
+            "group by 1").fetchall())
+        logged = con.execute("select count(*) from deliveries_log.deliveries").fetchone()[0]
+    for pid in ("naft_evaluation", "zorgthuis", "duo_leerplicht", "vtc_2015_34"):
+        assert per_protocol.get(pid, 0) > 0, pid
+    assert logged == sum(len(_deliveries(p, pid)) for pid in REGISTRY.ids)
+
+
+# ------------------------------------------------------------------------------------ linkability
+
+
+def _values(folder: Path, file_prefix: str, column: str) -> set[str]:
+    """Every value of ``column`` in the CSV files of ``folder`` whose name starts with
+    ``file_prefix`` (files without that column contribute nothing)."""
+    return {r.get(column) for x in folder.glob(f"{file_prefix}*.csv")
+            for r in _csv(x)} - {"", None}
+
+
+def test_identifiers_of_different_protocols_never_meet(p, okan_inside_validity):
+    naft = _only_delivery(p, "naft_evaluation")
+    vtc34 = _only_delivery(p, "vtc_2015_34")
+    pseudonyms = {
+        "naft_evaluation": _values(naft, "dov_pupils", "dom_number")
+        | _values(naft, "binc_trajectories", "dom_number")
+        | _values(naft, "binc_beneficiaries", "dom_number"),
+        "antwerpen_okan": _values(okan_inside_validity, "", "person_code"),
+        "vtc_2015_34": _values(vtc34, "social_planning", "school_year_key"),
+    }
+    cleartext = set()
+    for pid in ("zorgthuis", "duo_leerplicht"):
+        folder = _only_delivery(p, pid)
+        cleartext |= _values(folder, "", "insz")
+    assert all(pseudonyms.values())
+    pids = sorted(pseudonyms)
+    for i, a in enumerate(pids):
+        assert not pseudonyms[a] & cleartext, a
+        for b in pids[i + 1:]:
+            assert not pseudonyms[a] & pseudonyms[b], (a, b)
+    for values in pseudonyms.values():  # opaque codes, never an INSZ
+        assert not any(v.isdigit() for v in values)
+
+
+def test_the_dom_nummer_links_the_dov_and_binc_files_and_nothing_else(p):
+    naft = _only_delivery(p, "naft_evaluation")
+    dov = _values(naft, "dov_pupils", "dom_number")
+    binc = _values(naft, "binc_beneficiaries", "dom_number")
+    trajectories = _values(naft, "binc_trajectories", "dom_number")
+    assert binc & dov  # the required link
+    assert trajectories <= binc | dov or trajectories & binc
+    other_columns = [c for f in ("dov_schools", "dov_semi_aggregated", "binc_providers")
+                     for c in REGISTRY.protocol("naft_evaluation").delivery_file(f).column_names]
+    assert "dom_number" not in other_columns
+
+
+def test_the_antwerp_person_code_links_11a_11b_and_11c_only(okan_inside_validity):
+    first = _values(okan_inside_validity, "first_okan_enrolment", "person_code")
+    later = _values(okan_inside_validity, "later_career", "person_code")
+    leaving = _values(okan_inside_validity, "early_school_leaving", "person_code")
+    assert later <= first and leaving == first
+    for name in ("monitor_newcomer_inflow", "monitor_early_school_leaving", "school_portraits"):
+        assert "person_code" not in _header(okan_inside_validity / f"{name}.csv")
+
+
+def test_the_social_planning_key_changes_every_school_year(p):
+    vtc34 = _only_delivery(p, "vtc_2015_34")
+    per_year = {x.stem: _values(vtc34, x.stem, "school_year_key")
+                for x in vtc34.glob("social_planning_*.csv")}
+    assert len(per_year) >= 2
+    years = sorted(per_year)
+    for i, a in enumerate(years):
+        for b in years[i + 1:]:
+            assert not per_year[a] & per_year[b], (a, b)
+
+
+def test_request_answers_hold_only_the_requested_people(p):
+    _requests_wired(p)
+    folder = _deliveries(p, "vtc_2015_35")[-1]
+    request = requests.read_request(
+        next((requests.inbox_folder(p, "vtc_2015_35")).glob("*.csv")), "vtc_2015_35")
+    asked = {line.insz for line in request.lines}
+    rows = _csv(folder / "admission_check.csv")
+    assert {r["insz"] for r in rows} == asked  # every line answered, nobody else
+    assert {r["answer_source"] for r in rows} <= {"LED", "DISCIMUS", "NONE"}
+    maastricht = _csv(_deliveries(p, "vtc_2015_29")[-1] / "maastricht_pilot.csv")
+    assert "insz" not in maastricht[0] and all(r["request_id"] for r in maastricht)
