@@ -16,27 +16,17 @@
 {%- set zorgthuis_dates = ['october', 'january', 'february', 'may'] -%}
 with
 
+-- every column of int_pupil_years with school delay and progression added (a chain, not a
+-- join per indicator: see int_pupil_year_school_delay)
 pupil_years as (
 
-    select * from {{ ref('int_pupil_years') }}
+    select * from {{ ref('int_pupil_year_progression') }}
 
 ),
 
 oki as (
 
     select * from {{ ref('int_pupil_year_oki') }}
-
-),
-
-school_delay as (
-
-    select * from {{ ref('int_pupil_year_school_delay') }}
-
-),
-
-progression as (
-
-    select * from {{ ref('int_pupil_year_progression') }}
 
 ),
 
@@ -84,45 +74,13 @@ duo_school_years as (
 
 attests as (
 
-    select * from {{ ref('stg_discimus_attests') }}
+    select * from {{ ref('int_pupil_year_attests') }}
 
 ),
 
 absences as (
 
-    select * from {{ ref('stg_discimus_absences') }}
-
-),
-
--- the final attest of the year: the latest attest date (then the highest school number)
-year_attests as (
-
-    select
-        pupil_key,
-        school_year,
-        count(*) as attest_count,
-        arg_max(
-            struct_pack(attest_code, attest_restriction, attest_date, school_number),
-            struct_pack(attest_date, school_number)
-        ) as final_attest
-    from attests
-    group by pupil_key, school_year
-
-),
-
--- absences are delivered per school: summed over the year's schools
-year_absences as (
-
-    select
-        pupil_key,
-        school_year,
-        cast(sum(expected_half_days) as bigint) as expected_half_days,
-        cast(sum(absent_half_days) as bigint) as absent_half_days,
-        cast(sum(problematic_absent_half_days) as bigint) as unjustified_absent_half_days,
-        cast(sum(long_absence_count) as bigint) as long_absence_count,
-        cast(sum(long_absence_days) as bigint) as long_absence_days
-    from absences
-    group by pupil_key, school_year
+    select * from {{ ref('int_pupil_year_absences') }}
 
 ),
 
@@ -226,23 +184,23 @@ final as (
         pupil_years.has_okan_enrolment,
 
         ----------  school delay
-        school_delay.expected_study_year,
-        school_delay.school_delay_years,
-        school_delay.school_delay_exclusion_reason,
+        pupil_years.expected_study_year,
+        pupil_years.school_delay_years,
+        pupil_years.school_delay_exclusion_reason,
 
         ----------  progress
-        progression.repeated_year,
-        progression.repeated_year_exclusion_reason,
+        pupil_years.repeated_year,
+        pupil_years.repeated_year_exclusion_reason,
         pupil_years.n_schools,
-        progression.changed_school_during_year,
-        progression.changed_school_since_previous_year,
+        pupil_years.changed_school_during_year,
+        pupil_years.changed_school_since_previous_year,
 
         ----------  attest
-        year_attests.final_attest.attest_code as attest_code,
-        year_attests.final_attest.attest_restriction as attest_restriction,
-        year_attests.final_attest.attest_date as attest_date,
-        year_attests.final_attest.school_number as attest_school_number,
-        coalesce(year_attests.attest_count, 0) as attest_count,
+        attests.attest_code,
+        attests.attest_restriction,
+        attests.attest_date,
+        attests.attest_school_number,
+        coalesce(attests.attest_count, 0) as attest_count,
 
         ----------  certificates and qualifications obtained this school year
         coalesce(certificates.certificate_count, 0) as certificate_count,
@@ -261,14 +219,14 @@ final as (
         end as is_early_school_leaver,
 
         ----------  absences (half days)
-        year_absences.expected_half_days,
-        year_absences.absent_half_days,
-        year_absences.unjustified_absent_half_days,
-        year_absences.long_absence_count,
-        year_absences.long_absence_days,
+        absences.expected_half_days,
+        absences.absent_half_days,
+        absences.unjustified_absent_half_days,
+        absences.long_absence_count,
+        absences.long_absence_days,
         case
-            when year_absences.expected_half_days > 0
-                then year_absences.absent_half_days / year_absences.expected_half_days
+            when absences.expected_half_days > 0
+                then absences.absent_half_days / absences.expected_half_days
         end as absence_rate,
 
         ----------  NAFT
@@ -303,18 +261,10 @@ final as (
         on
             pupil_years.pupil_key = oki.pupil_key
             and pupil_years.school_year = oki.school_year
-    left join school_delay
+    left join attests
         on
-            pupil_years.pupil_key = school_delay.pupil_key
-            and pupil_years.school_year = school_delay.school_year
-    left join progression
-        on
-            pupil_years.pupil_key = progression.pupil_key
-            and pupil_years.school_year = progression.school_year
-    left join year_attests
-        on
-            pupil_years.pupil_key = year_attests.pupil_key
-            and pupil_years.school_year = year_attests.school_year
+            pupil_years.pupil_key = attests.pupil_key
+            and pupil_years.school_year = attests.school_year
     left join certificates
         on
             pupil_years.pupil_key = certificates.pupil_key
@@ -323,10 +273,10 @@ final as (
         on
             pupil_years.pupil_key = school_leaving.pupil_key
             and pupil_years.school_year = school_leaving.leaving_school_year
-    left join year_absences
+    left join absences
         on
-            pupil_years.pupil_key = year_absences.pupil_key
-            and pupil_years.school_year = year_absences.school_year
+            pupil_years.pupil_key = absences.pupil_key
+            and pupil_years.school_year = absences.school_year
     left join naft_school_years
         on pupil_years.school_year = naft_school_years.school_year
     left join naft

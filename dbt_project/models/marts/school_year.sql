@@ -100,7 +100,7 @@ final as (
         absences.pupils_with_absence_record,
         absences.expected_half_days,
         absences.absent_half_days,
-        absences.problematic_absent_half_days,
+        absences.unjustified_absent_half_days,
         case
             when absences.expected_half_days > 0
                 then absences.absent_half_days / absences.expected_half_days

@@ -1,27 +1,39 @@
+{{ config(materialized='view') }}
 {#-
     Progress from one school year to the next, per pupil and school year: repeating the year and
     changing school (docs: repeated_year, changed_school). Compares each year's main enrolment
-    with the previous school year's.
+    with the previous school year's. Adds its columns to every column of
+    int_pupil_year_school_delay (and so of int_pupil_years): pupil_year starts from here.
+    A view like int_pupil_year_school_delay: storing 15 million wide rows once more would cost
+    more than the self-join it holds; its invariants are tested on pupil_year.
 -#}
 with
 
 pupil_years as (
 
-    select * from {{ ref('int_pupil_years') }}
+    select * from {{ ref('int_pupil_year_school_delay') }}
+
+),
+
+-- only what the comparison needs from the previous year: a narrow build side for the join
+previous_years as (
+
+    select
+        pupil_key,
+        school_year_start,
+        main_structure_code,
+        education_level,
+        education_form,
+        study_year,
+        february_school_number
+    from pupil_years
 
 ),
 
 with_previous as (
 
     select
-        current_year.pupil_key,
-        current_year.school_year,
-        current_year.main_structure_code,
-        current_year.education_level,
-        current_year.education_form,
-        current_year.study_year,
-        current_year.n_schools,
-        current_year.february_school_number,
+        current_year.*,
         previous_year.pupil_key is not null as has_previous_year,
         previous_year.main_structure_code as previous_main_structure_code,
         previous_year.education_level as previous_education_level,
@@ -29,7 +41,7 @@ with_previous as (
         previous_year.study_year as previous_study_year,
         previous_year.february_school_number as previous_february_school_number
     from pupil_years as current_year
-    left join pupil_years as previous_year
+    left join previous_years as previous_year
         on
             current_year.pupil_key = previous_year.pupil_key
             and current_year.school_year_start = previous_year.school_year_start + 1
@@ -61,8 +73,10 @@ repetition as (
 final as (
 
     select
-        pupil_key,
-        school_year,
+        * exclude (
+            has_previous_year, previous_main_structure_code, previous_education_level,
+            previous_education_form, previous_study_year, repeated_year_exclusion_reason
+        ),
         case
             when repeated_year_exclusion_reason is not null then null
             when previous_education_form is not distinct from 'OKAN' then false
@@ -75,8 +89,7 @@ final as (
         case
             when february_school_number is not null and previous_february_school_number is not null
                 then february_school_number <> previous_february_school_number
-        end as changed_school_since_previous_year,
-        previous_february_school_number
+        end as changed_school_since_previous_year
     from repetition
 
 )

@@ -1,4 +1,7 @@
-{#- Absence half days per school and school year, summed over pupils (docs: absence_rate). -#}
+{#-
+    Absence half days per school and school year, summed over pupils (docs: absence_rate). The
+    measures are the macro absence_totals, shared with int_pupil_year_absences.
+-#}
 with
 
 absences as (
@@ -13,9 +16,7 @@ final as (
         school_number,
         school_year,
         count(distinct pupil_key) as pupils_with_absence_record,
-        cast(sum(expected_half_days) as bigint) as expected_half_days,
-        cast(sum(absent_half_days) as bigint) as absent_half_days,
-        cast(sum(problematic_absent_half_days) as bigint) as problematic_absent_half_days
+        {{ absence_totals() }}
     from absences
     group by school_number, school_year
 
