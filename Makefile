@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test setup manifest ui sample clean
+.PHONY: run test setup manifest ui sample benchmark clean
 
 run: setup manifest
 	$(BIN)/python -m orchestration.main
@@ -37,6 +37,11 @@ ui: setup manifest
 # Regenerate the committed synthetic sample (reproducible: same seed, same bytes).
 sample: setup
 	$(BIN)/python -m orchestration.synthetic --pupils 5000 --seed 20261122 --out data/sample
+
+# Speed and memory at Flemish scale (1.2 million pupils; PUPILS=... to change): prints a table.
+PUPILS ?= 1200000
+benchmark: setup manifest
+	$(BIN)/python -m orchestration.benchmark --pupils $(PUPILS)
 
 clean:
 	rm -rf data/inbox data/warehouse data/restricted data/outbox data/tmp dbt_project/target

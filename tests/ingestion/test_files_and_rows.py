@@ -204,3 +204,31 @@ def test_a_birth_date_that_contradicts_the_insz_is_recorded_as_a_finding_without
         rows = con.execute("select source_row, rule, column_name, length(pupil_key) "
                            "from ingest.row_findings").fetchall()
     assert rows == [(3, "insz_birth_date_mismatch", "Geboortedatum", 64)]
+
+
+def test_insz_validation_gives_exactly_the_answers_of_stdnum_ssn():
+    """``is_valid_insz`` reorders python-stdnum's NN and BIS checks for speed; it must agree
+    with ``stdnum.be.ssn.is_valid`` on national numbers, BIS numbers and garbage alike."""
+    import random
+
+    from stdnum.be import ssn
+
+    import numpy as np
+
+    from orchestration.ingestion.load import is_valid_insz
+    from orchestration.synthetic.insz import make
+
+    gen = np.random.default_rng(20261122)
+    n = 6_000
+    birth = np.datetime64("1995-01-01") + gen.integers(0, 12_000, n).astype("timedelta64[D]")
+    valid = make(birth, gen.random(n) < 0.5, gen.choice([0, 20, 40], n), gen)
+    rng = random.Random(20261122)
+    numbers = list(valid) + [f"{rng.randrange(10 ** 11):011d}" for _ in range(20_000)]
+    # a valid number with its check digits shifted: invalid
+    numbers += [v[:9] + f"{(int(v[9:]) + 1) % 100:02d}" for v in valid[:2_000]]
+    numbers += ["85073003328", "98472899765", "", "8507300332", "850730033281", "85.07.30-033.28"]
+    # near misses: valid numbers with one digit changed
+    numbers += [n[:i] + str((int(n[i]) + 1) % 10) + n[i + 1:]
+                for n in ("85073003328", "98472899765") for i in range(11)]
+    assert sum(map(ssn.is_valid, numbers)) >= 0.9 * n  # valid NN and BIS numbers are covered
+    assert [is_valid_insz(n) for n in numbers] == [ssn.is_valid(n) for n in numbers]
