@@ -121,9 +121,11 @@ zorgthuis_wide as (
 
 ),
 
+-- one column of the table under pupil_years: reading pupil_years a second time would make
+-- DuckDB materialise every pupil-year with all its columns (and its self-join) first
 most_recent_school_year as (
 
-    select max(school_year) as school_year from pupil_years
+    select max(school_year) as school_year from {{ ref('int_pupil_years') }}
 
 ),
 

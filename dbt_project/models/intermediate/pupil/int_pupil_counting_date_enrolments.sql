@@ -13,7 +13,9 @@
 -#}
 with
 
-enrolments as (
+-- not materialized: read several times below; materialising it would hold every row with all
+-- its columns in memory (the table is simply scanned again instead)
+enrolments as not materialized (
 
     select * from {{ ref('int_pupil_enrolments') }}
 

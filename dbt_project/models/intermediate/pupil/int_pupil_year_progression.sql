@@ -9,7 +9,9 @@
 -#}
 with
 
-pupil_years as (
+-- not materialized: read several times below; materialising it would hold every row with all
+-- its columns in memory (the table is simply scanned again instead)
+pupil_years as not materialized (
 
     select * from {{ ref('int_pupil_year_school_delay') }}
 
