@@ -3,6 +3,7 @@
 Copies the sample's extracts into the inbox (as the agencies would drop them), then materialises
 the whole warehouse for every school year in one run on the Dagster instance in
 ``$DAGSTER_HOME`` (so the run shows up in the UI afterwards), and prints where things landed.
+``--backfill 2019-20`` reprocesses one past school year instead (``school_year_backfill_job``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import dagster as dg
 
 from orchestration import school_year, settings
+from orchestration.partitions import school_years_tags
 from orchestration.warehouse import connect
 
 
@@ -44,8 +46,27 @@ def run_warehouse_job(instance: dg.DagsterInstance | None = None,
     job = defs.resolve_job_def("warehouse_job")
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
-        tags={"dagster/asset_partition_range_start": first,
-              "dagster/asset_partition_range_end": last},
+        tags=school_years_tags(first, last),
+        raise_on_error=raise_on_error,
+    )
+
+
+def run_backfill_job(first: str, last: str | None = None,
+                     instance: dg.DagsterInstance | None = None,
+                     raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """``school_year_backfill_job`` for the school years first..last, in one run: their new files
+    and their rows of the per-year models; every other school year stays as it is."""
+    from orchestration.definitions import defs
+
+    last = last or first
+    for key in (first, last):
+        if key not in school_year.ALL:
+            raise ValueError(f"not a school year of the warehouse: {key!r} "
+                             f"(use the short form, e.g. {school_year.ALL[4]})")
+    job = defs.resolve_job_def("school_year_backfill_job")
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.get(),
+        tags=school_years_tags(first, last),
         raise_on_error=raise_on_error,
     )
 
@@ -68,17 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-sample", action="store_true",
                         help="do not copy the synthetic sample into the inbox first")
+    parser.add_argument("--backfill", metavar="FIRST[..LAST]",
+                        help="instead of the main job, reprocess these past school years only "
+                             "(e.g. 2019-20 or 2017-18..2019-20): school_year_backfill_job; "
+                             "no sample is copied and no delivery goes out")
     args = parser.parse_args(argv)
     p = settings.paths()
-    if not args.no_sample:
-        print(f"copied {copy_sample_to_inbox(p)} sample file(s) into {p.inbox}")
-    result = run_warehouse_job(raise_on_error=False)
+    if args.backfill:
+        first, _, last = args.backfill.partition("..")
+        result = run_backfill_job(first, last or first, raise_on_error=False)
+        job = f"the backfill of {args.backfill}"
+    else:
+        if not args.no_sample:
+            print(f"copied {copy_sample_to_inbox(p)} sample file(s) into {p.inbox}")
+        result = run_warehouse_job(raise_on_error=False)
+        job = "the warehouse job"
     print(summary(p))
     if not result.success:
-        print("the warehouse job FAILED: open the Dagster UI (make ui) for the run's logs",
-              file=sys.stderr)
+        print(f"{job} FAILED: open the Dagster UI (make ui) for the run's logs", file=sys.stderr)
         return 1
-    print("the warehouse job succeeded")
+    print(f"{job} succeeded")
     return 0
 
 

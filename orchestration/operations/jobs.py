@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 
 OPERATIONS_GROUP = "operations"
 
-# Set to ``school_year_partitions`` when the delivery assets become partitioned by school year;
-# the delivery schedules then put the exchange's school year on their run requests.
-DELIVERY_JOB_PARTITIONS: dg.PartitionsDefinition | None = None
+# The delivery jobs select the school-year partitioned dbt models upstream of the deliveries, so
+# they are partitioned too. A delivery run covers every school year (the schedules put the full
+# range on their run requests): the per-year marts hold indicators that read other school years
+# (repeated year: the previous one; early school leaving: every later one), so after new files
+# only a build of all years is exact everywhere. One-year windows are for backfills
+# (``school_year_backfill_job``).
+DELIVERY_JOB_PARTITIONS: dg.PartitionsDefinition | None = school_year_partitions
 
 
 def delivery_group(protocol_id: str) -> str:
@@ -57,7 +61,8 @@ def build_delivery_job(protocol: Protocol) -> "UnresolvedAssetJobDefinition":
         tags={"protocol": protocol.id},
         description=(f"Deliver {protocol.id} ({protocol.periodicity.kind}) to "
                      f"{protocol.parties.recipient.short_name}: the assets of group "
-                     f"{delivery_group(protocol.id)} and everything upstream except inbox and raw. "
+                     f"{delivery_group(protocol.id)} and everything upstream except inbox and raw, "
+                     f"over every school year (the schedule's run covers them all). "
                      f"Valid {protocol.validity.valid_from.isoformat()} to "
                      f"{until.isoformat() if until else 'indefinite'}."),
     )

@@ -18,6 +18,7 @@ from orchestration.operations import exchanges
 from orchestration.operations.jobs import (DELIVERY_JOB_PARTITIONS, delivery_group,
                                            delivery_job_name, operations_report_job,
                                            retention_job)
+from orchestration.partitions import school_years_tags
 from orchestration.protocols.registry import Protocol, Registry
 
 if TYPE_CHECKING:
@@ -71,8 +72,9 @@ def build_delivery_schedule(protocol: Protocol, job: "UnresolvedAssetJobDefiniti
             due = ", ".join(e.run_key for e in decision.due)
             return dg.SkipReason(f"{pid} exchange due ({due}) but {job.name} has no assets yet: "
                                  f"group {delivery_group(pid)} is empty")
-        return [dg.RunRequest(run_key=e.run_key, tags=e.tags(),
-                              partition_key=e.school_year if DELIVERY_JOB_PARTITIONS else None)
+        # every school year in one run: see DELIVERY_JOB_PARTITIONS
+        years = school_years_tags() if DELIVERY_JOB_PARTITIONS else {}
+        return [dg.RunRequest(run_key=e.run_key, tags={**e.tags(), **years})
                 for e in decision.due]
 
     return _schedule

@@ -227,3 +227,13 @@ def test_schedule_names_follow_the_protocol_ids():
                for s in delivery_schedules.values())
     assert {s.job_name for s in delivery_schedules.values()} == \
         {f"deliver_{pid}" for pid in delivery_schedules}
+
+
+def test_a_delivery_run_covers_every_school_year_so_it_is_a_full_build():
+    from orchestration.operations.jobs import DELIVERY_JOB_PARTITIONS
+
+    [request], _ = tick(delivery_schedules["duo_leerplicht"], "2024-10-16")
+    assert DELIVERY_JOB_PARTITIONS is not None and request.partition_key is None
+    assert request.tags["dagster/asset_partition_range_start"] == sy.ALL[0]
+    assert request.tags["dagster/asset_partition_range_end"] == sy.ALL[-1]
+    assert request.tags["school_year"] == "2024-25"  # the exchange's own year, for the audit

@@ -9,7 +9,7 @@ import pytest
 
 from orchestration import pseudonymisation as pseudo
 from orchestration import school_year, settings
-from orchestration.dbt_assets import dbt_resource, warehouse_dbt_models
+from orchestration.dbt_assets import dbt_resource, school_year_dbt_models
 from orchestration.ingestion.assets import inbox_specs, raw_asset_key, source_assets
 from orchestration.quality.checks import FINDINGS_KEY, article7_raw_quality, quality_assets
 from orchestration.warehouse import POOL, connect
@@ -37,7 +37,7 @@ def duo_raw_follow_up() -> dg.MaterializeResult:
 
 
 def run(p: settings.Paths, with_dbt: bool = True) -> dg.ExecuteInProcessResult:
-    downstream = [duo_raw_follow_up] + ([warehouse_dbt_models, duo_follow_up] if with_dbt else [])
+    downstream = [duo_raw_follow_up] + ([school_year_dbt_models, duo_follow_up] if with_dbt else [])
     selection = dg.AssetSelection.assets(*source_assets) | dg.AssetSelection.keys(RAW_FOLLOW_UP)
     if with_dbt:
         selection = selection | dg.AssetSelection.keys(STAGING, FOLLOW_UP)

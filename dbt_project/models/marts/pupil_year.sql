@@ -301,3 +301,4 @@ final as (
 )
 
 select * from final
+where {{ in_school_year_window() }}

@@ -40,3 +40,4 @@ final as (
 )
 
 select * from final
+where {{ in_school_year_window() }}
