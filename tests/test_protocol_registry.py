@@ -473,3 +473,42 @@ def test_a_definition_whose_id_differs_from_its_file_name_is_refused(tmp_path):
     (directory / "zorgthuis.yaml").rename(directory / "zorgthuis_copy.yaml")
     with pytest.raises(RegistryError, match="must equal the file name"):
         load_registry_from(directory)
+
+
+def _funding_variable(d: dict, name: str) -> dict:
+    (funding,) = [f for f in d["delivery_files"] if f["id"] == "funding_counts"]
+    (variable,) = [v for v in funding["variables"] if v["name"] == name]
+    return variable
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home")["weighting"].update(
+            counts="no_such_column"), "integer count column"),
+        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home")["weighting"].update(
+            counts="institution_number"), "integer count column"),
+        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home").update(
+            type="integer"), "decimal or double"),
+        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home")["weighting"].update(
+            coefficient=0), "greater than 0"),
+    ],
+)
+def test_a_broken_weighting_is_refused_at_load_time(tmp_path, change, message):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "zorgthuis", change)
+    with pytest.raises(RegistryError, match=message):
+        load_registry_from(directory)
+
+
+def test_zorgthuis_funding_counts_count_and_weigh_per_school_branch_and_counting_date(registry):
+    funding = registry.protocol("zorgthuis").delivery_file("funding_counts")
+    assert funding.column_names == [
+        "school_year", "counting_date_name", "counting_date", "list_kind", "institution_number",
+        "branch_number", "pupils_with_care_home", "weighted_pupils_with_care_home"]
+    weighted = funding.variable("weighted_pupils_with_care_home")
+    assert (weighted.weighting.counts, weighted.weighting.coefficient) == \
+        ("pupils_with_care_home", 1.5)
+    assert "(1,5 i.p.v. 1)" in weighted.protocol_wording
+    assert funding.variable("branch_number").granularity == "branch"
+    assert not funding.person_level and not funding.suppress_small_counts

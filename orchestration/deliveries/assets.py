@@ -10,20 +10,51 @@ The writer asset's metadata shows the protocol's text reference, recipient, vali
 schema preview (column names and types, never values); each materialisation adds the outcome
 (delivered, refused, unchanged, no pending request), the folder, the rows per file and the
 disclosure control applied. A refused protocol (e.g. antwerpen_okan after its term) does not fail
-the run: the materialisation records the refusal and nothing is written.
+the run: nothing is written, the refusal is an audit event, a warning in the run's log, the
+materialisation's ``status``/``refusal`` metadata and a failed WARN check ``delivery_allowed`` on
+the asset, so the steward sees it on the asset page and in the run.
+
+Forcing: a once-only protocol refuses a second delivery unless the run gives a reason. Every
+delivery asset takes run config (shown in the launchpad of ``deliver_<protocol_id>`` and of
+``warehouse_job``)::
+
+    ops:
+      delivery__naft_evaluation:
+        config:
+          force_reason: "IDEA Consult lost the files (ticket 123)"
+
+The reason is logged in ``deliveries_log.deliveries`` and as a ``forced_action`` audit event; it
+never overrides the validity period.
 """
 
+import datetime as dt
+
 import dagster as dg
+from pydantic import Field
 
 from orchestration.deliveries import writer
 from orchestration.deliveries.publication import MICRODATA, microdata_model
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import column_differences, delivery_models, model_name
 from orchestration.protocols import load_registry
-from orchestration.protocols.registry import Protocol
+from orchestration.protocols.registry import Protocol, Registry
 from orchestration.warehouse import POOL, connect
 
 CHECK_NAME = "columns_match_registry"
+REFUSAL_CHECK = "delivery_allowed"
+
+
+class DeliveryConfig(dg.Config):
+    """Run config of a delivery asset (the launchpad shows it with this description)."""
+
+    force_reason: str = Field(
+        default="",
+        description=(
+            "Why a refused second delivery of a once-only protocol (or a re-send of files "
+            "identical to the last delivery) must go out anyway, e.g. 'recipient lost the files, "
+            "ticket 123'. Logged verbatim in the delivery log and the audit trail: no personal "
+            "values. Leave empty for a normal delivery; it never overrides the validity period."),
+    )
 
 
 def model_asset_key(protocol_id: str, file_id: str) -> dg.AssetKey:
@@ -75,6 +106,12 @@ def outcome_metadata(outcomes: list[writer.Outcome]) -> dict[str, dg.MetadataVal
         "message": dg.MetadataValue.text(" | ".join(o.message for o in outcomes)),
         "deliveries_written": dg.MetadataValue.int(sum(o.delivered for o in outcomes)),
     }
+    refused = [o.message for o in outcomes if o.status == "refused"]
+    if refused:
+        md["refusal"] = dg.MetadataValue.md("\n".join(f"- **REFUSED** {m}" for m in refused))
+    notes = [n for o in outcomes for n in o.notes]
+    if notes:
+        md["notes"] = dg.MetadataValue.text(" | ".join(notes))
     delivered = [o for o in outcomes if o.delivered]
     if delivered:
         rows = ["| delivery | file | rows |", "|---|---|---|"]
@@ -86,6 +123,12 @@ def outcome_metadata(outcomes: list[writer.Outcome]) -> dict[str, dg.MetadataVal
         md["delivered_pupils"] = dg.MetadataValue.int(sum(o.delivered_pupils for o in delivered))
         last = delivered[-1]
         md["delivery_id"] = dg.MetadataValue.text(last.delivery_id or "")
+        forced = [o for o in delivered if o.forced_reason]
+        if forced:
+            md["forced_reason"] = dg.MetadataValue.text(" | ".join(o.forced_reason or ""
+                                                                  for o in forced))
+            md["forced_action"] = dg.MetadataValue.text(" | ".join(o.forced_action or ""
+                                                                  for o in forced))
         md["folder"] = dg.MetadataValue.path(str(last.folder))
         vault = sorted({c for o in delivered for c in o.vault_columns})
         if vault:
@@ -104,11 +147,28 @@ def dependencies(protocol: Protocol) -> list[dg.AssetKey]:
     return deps
 
 
-def build_delivery_asset(protocol: Protocol) -> dg.AssetsDefinition:
+def refusal_check_result(protocol: Protocol, outcomes: list[writer.Outcome]
+                         ) -> dg.AssetCheckResult:
+    """WARN check: fails when the protocol refused to deliver, naming the rule (never a value)."""
+    refused = [o.message for o in outcomes if o.status == "refused"]
+    return dg.AssetCheckResult(
+        asset_key=delivery_asset_key(protocol.id), check_name=REFUSAL_CHECK,
+        passed=not refused, severity=dg.AssetCheckSeverity.WARN,
+        description=(" | ".join(refused) if refused else
+                     "allowed: " + ", ".join(sorted({o.status for o in outcomes}))),
+        metadata={"refusals": dg.MetadataValue.int(len(refused))})
+
+
+def build_delivery_asset(protocol: Protocol, *, registry: Registry | None = None,
+                         today: dt.date | None = None) -> dg.AssetsDefinition:
+    """The writer asset of one protocol. ``registry`` and ``today`` are for tests (a registry
+    copy with a renewal, a date inside a validity period); run config cannot set them, so no run
+    can move a protocol into its validity period."""
     deps = dependencies(protocol)
+    key = delivery_asset_key(protocol.id)
 
     @dg.asset(
-        key=delivery_asset_key(protocol.id),
+        key=key,
         group_name=group_name(protocol.id),
         deps=deps,
         pool=POOL,
@@ -116,17 +176,31 @@ def build_delivery_asset(protocol: Protocol) -> dg.AssetsDefinition:
         description=(f"Delivery of protocol {protocol.id} to {protocol.parties.recipient.name}: "
                      f"every file as Parquet and CSV with a datapackage.json in "
                      f"data/outbox/{protocol.id}/<delivery_id>/. Refuses outside the validity "
-                     "period and a second delivery of a once-only protocol."),
+                     "period and a second delivery of a once-only protocol (run config "
+                     "force_reason forces the latter, logged)."),
         metadata=_static_metadata(protocol),
+        check_specs=[dg.AssetCheckSpec(
+            REFUSAL_CHECK, asset=key,
+            description=(f"Warns when {protocol.id} refused to deliver (outside its validity "
+                         "period, or a second delivery of a once-only protocol without a force "
+                         "reason); the description says why and how to proceed."))],
     )
-    def _delivery(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        outcomes = writer.deliver_protocol(protocol.id)
+    def _delivery(context: dg.AssetExecutionContext,
+                  config: DeliveryConfig) -> dg.MaterializeResult:
+        outcomes = writer.deliver_protocol(protocol.id, registry=registry, today=today,
+                                           force_reason=config.force_reason or None)
         for outcome in outcomes:
             if outcome.status == "refused":
-                context.log.warning(outcome.message)
+                context.log.warning(f"{protocol.id} REFUSED: {outcome.message}")
             else:
                 context.log.info(f"{protocol.id}: {outcome.message}")
-        return dg.MaterializeResult(metadata=outcome_metadata(outcomes))
+            if outcome.forced_reason:
+                context.log.warning(f"{protocol.id}: FORCED {outcome.forced_action}; reason "
+                                    "logged in the audit trail")
+            for note in outcome.notes:
+                context.log.warning(f"{protocol.id}: {note}")
+        return dg.MaterializeResult(metadata=outcome_metadata(outcomes),
+                                    check_results=[refusal_check_result(protocol, outcomes)])
 
     return _delivery
 

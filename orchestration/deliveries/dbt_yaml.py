@@ -10,7 +10,8 @@ Writes, for every protocol of ``orchestration/protocols/definitions``:
   registry's variables (typed, described, with the protocol's wording), minus the columns the
   writer fills at delivery time, plus the internal link columns (``spec.model_columns``);
   ``not_null`` constraints and ``accepted_values`` tests from the registry; the file's period in
-  ``meta.period`` (read by the ``in_delivery_period`` macro);
+  ``meta.period`` (read by the ``in_delivery_period`` macro) and the coefficients of weighted
+  counts in ``meta.weighting_coefficients`` (read by the ``registry_coefficient`` macro);
 - for every file published through disclosure control, its microdata model
   (``<protocol_id>__<file_id>__microdata``, columns from ``publication.MICRODATA``);
 - ``dbt_project/models/deliveries/_exposures.yml``: one exposure per protocol (owner = the
@@ -57,7 +58,13 @@ def _period(model: DeliveryModel) -> dict[str, Any]:
             "reference_dates": list(period.reference_dates), "one_file_per": period.one_file_per}
 
 
+# The registry's DuckDB type -> the contract's data_type: a bare decimal gets DuckDB's default
+# precision spelled out (dbt warns about unspecified precision otherwise).
+CONTRACT_TYPES = {"decimal": "decimal(18,3)"}
+
+
 def _column(model: DeliveryModel, name: str, type_: str) -> dict[str, Any]:
+    type_ = CONTRACT_TYPES.get(type_, type_)
     links = {c.name: c for c in link_columns(model.protocol, model.delivery)}
     if name in links:
         return {"name": name, "data_type": type_,
@@ -76,6 +83,9 @@ def _column(model: DeliveryModel, name: str, type_: str) -> dict[str, Any]:
     if v.identifier:
         meta["identifier"] = True
         meta["link_group"] = v.link_group
+    if v.weighting is not None:
+        meta["weighting"] = {"counts": v.weighting.counts,
+                             "coefficient": v.weighting.coefficient}
     entry["config"] = {"meta": meta}
     if not v.nullable:
         entry["constraints"] = [{"type": "not_null"}]
@@ -112,6 +122,9 @@ def model_entry(model: DeliveryModel) -> dict[str, Any]:
         "key_version": scheme.key_version if scheme else None,
         "filled_at_delivery": [fl.column for fl in fills.fills],
     }
+    weightings = {v.name: v.weighting.coefficient for v in f.variables if v.weighting}
+    if weightings:  # read by the registry_coefficient macro
+        meta["weighting_coefficients"] = weightings
     return {
         "name": model.name,
         "description": description,

@@ -123,11 +123,12 @@ def record_delivery(con: duckdb.DuckDBPyConnection, *, delivery_id: str, protoco
                        f"{delivered_keys_table} where pupil_key is not null)").fetchone()[0]
 
 
-def audit_event(event_type: str, **fields: Any) -> bool:
-    """Record an event in the audit trail; False (and a warning) when the type is unknown there.
+def audit_event(event_type: str, p=None, **fields: Any) -> bool:
+    """Record an event in the audit trail of the data folder ``p`` (default: the current one);
+    False (and a warning) when the type is unknown there.
 
-    The audit log is the operations package's; an event type it does not know yet (e.g.
-    ``delivery_refused``) is logged to the Python log instead and reported by the caller.
+    The audit log is the operations package's; an event type it does not know is logged to the
+    Python log instead and reported by the caller.
     """
     from orchestration.operations import audit
 
@@ -135,5 +136,5 @@ def audit_event(event_type: str, **fields: Any) -> bool:
         logger.warning("audit event type %r is not known to orchestration.operations.audit; "
                        "logged here only: %s", event_type, fields)
         return False
-    audit.record(event_type, **fields)
+    audit.record(event_type, path=audit.log_path(p) if p is not None else None, **fields)
     return True

@@ -4,7 +4,11 @@ For one protocol (and, for on-request protocols, one request file) :func:`delive
 
 1. **refuses** when the protocol is not valid today (registry ``is_valid_on``, renewals
    included; ``today`` is injectable) or when a once-only protocol was delivered before and no
-   ``force_reason`` is given (a forced second delivery is logged with its reason);
+   ``force_reason`` is given; every refusal is an audit event (``delivery_refused``: protocol
+   and reason, no personal value). A ``force_reason`` never overrides the validity period; it
+   allows a second delivery of a once-only protocol, or re-sending files identical to the last
+   delivery, and is then logged (``deliveries_log``, a ``forced_action`` audit event); when
+   nothing needed forcing it is ignored, and the outcome says so;
 2. **checks** every delivery model's columns against the registry (``spec.column_differences``)
    and stops on any difference;
 3. **assembles** each file: the registry's columns in registry order; identification the
@@ -63,6 +67,8 @@ REQUEST_ANSWERS: dict[str, tuple[str, dict[str, str]]] = {
     "vtc_2015_29": ("left", {}),
 }
 PERIOD_DATE_COLUMNS = ("counting_date", "reference_date")
+# The Dagster op of a delivery asset is named after its key ``delivery/<protocol_id>``.
+FORCE_OP_PREFIX = "delivery__"
 
 
 class DeliveryError(RuntimeError):
@@ -95,6 +101,8 @@ class Outcome:
     disclosure: dict[str, str] = field(default_factory=dict)
     vault_columns: list[str] = field(default_factory=list)
     delivered_pupils: int = 0
+    forced_action: str | None = None  # what the force reason allowed, when it allowed anything
+    notes: list[str] = field(default_factory=list)
 
     @property
     def delivered(self) -> bool:
@@ -126,7 +134,23 @@ def once_only_refusal(protocol: Protocol, previous: list[log.PreviousDelivery],
     last = previous[-1]
     return (f"refused: {protocol.id} allows one delivery only and delivered {last.delivery_id} "
             f"on {last.delivered_at:%Y-%m-%d}; a second delivery needs a force reason, which "
-            "is logged")
+            f"is logged (launch job deliver_{protocol.id} with run config ops: "
+            f"{FORCE_OP_PREFIX}{protocol.id}: config: force_reason: \"<why>\")")
+
+
+def check_force_reason(force_reason: str | None) -> str | None:
+    """The reason stripped, None when empty; refuses a reason the audit log could not take
+    (one that holds an INSZ or a pseudonym-shaped token): it is logged verbatim."""
+    from orchestration.operations import audit
+
+    reason = (force_reason or "").strip() or None
+    if reason is not None:
+        try:
+            audit.check_fields({"reason": reason})
+        except audit.AuditRefused as exc:
+            raise DeliveryError(f"the force reason cannot be logged: {exc}; describe the reason "
+                                "without personal values") from None
+    return reason
 
 
 def code_version() -> str:
@@ -376,20 +400,25 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
     protocol = registry.protocol(protocol_id)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     today = today or now.date()
+    force_reason = check_force_reason(force_reason)
     if con is None:
         with connect(p) as own:
             return deliver(protocol_id, p=p, registry=registry, today=today, now=now,
                            force_reason=force_reason, request=request, con=own)
 
+    forced_action: str | None = None
     refusal = validity_refusal(protocol, today)
     if refusal is None and protocol.periodicity.once_only:
         earlier = {d.delivery_id: d for d in log.audited_deliveries(p, protocol.id)}
         earlier.update({d.delivery_id: d for d in log.previous_deliveries(con, protocol.id)})
-        refusal = once_only_refusal(protocol, sorted(earlier.values(),
-                                                     key=lambda d: d.delivered_at), force_reason)
+        ordered = sorted(earlier.values(), key=lambda d: d.delivered_at)
+        refusal = once_only_refusal(protocol, ordered, force_reason)
+        if refusal is None and ordered:
+            forced_action = (f"second delivery of once-only protocol {protocol.id} (first: "
+                             f"{ordered[0].delivery_id})")
     if refusal is not None:
-        log.audit_event("delivery_refused", protocol=protocol.id, reason=refusal)
-        logger.warning(refusal)
+        refuse(protocol, refusal, p, today,
+               kind="once_only" if protocol.is_valid_on(today) else "validity", request=request)
         return Outcome(protocol.id, "refused", refusal,
                        request_id=request.request_id if request else None)
     if protocol.pseudonym.scheme == "request_by_insz" and request is None:
@@ -411,7 +440,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
     tmp.mkdir()
     try:
         outcome = Outcome(protocol.id, "delivered", "", request_id=request.request_id
-                          if request else None, forced_reason=force_reason)
+                          if request else None)
         written: list[datapackage.WrittenPart] = []
         published: dict[str, publication.Publication] = {}
         con.execute("create or replace temp table __delivered (file_id varchar, "
@@ -437,14 +466,25 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         fingerprint = _fingerprint(outcome.parts, key_version)
         previous = log.previous_deliveries(con, protocol.id,
                                            request.request_id if request else None)
-        if previous and previous[-1].fingerprint == fingerprint and not force_reason:
-            shutil.rmtree(tmp)
-            outcome.status = "unchanged"
-            outcome.message = (f"unchanged: the files equal delivery {previous[-1].delivery_id}; "
-                               "nothing delivered")
-            outcome.delivery_id = previous[-1].delivery_id
-            outcome.parts = []
-            return outcome
+        if previous and previous[-1].fingerprint == fingerprint:
+            if not force_reason:
+                shutil.rmtree(tmp)
+                outcome.status = "unchanged"
+                outcome.message = (f"unchanged: the files equal delivery "
+                                   f"{previous[-1].delivery_id}; nothing delivered")
+                outcome.delivery_id = previous[-1].delivery_id
+                outcome.parts = []
+                return outcome
+            forced_action = forced_action or (f"re-delivery of files identical to delivery "
+                                              f"{previous[-1].delivery_id} of {protocol.id}")
+        if force_reason and forced_action is None:
+            note = ("force_reason ignored: nothing needed forcing (not a second delivery of a "
+                    "once-only protocol, files not identical to the last delivery)")
+            logger.info(note)
+            outcome.notes.append(note)
+            force_reason = None
+        outcome.forced_reason = force_reason
+        outcome.forced_action = forced_action
 
         delivery_id = _new_delivery_id(outbox, now, request.request_id if request else None)
         final = outbox / delivery_id
@@ -488,7 +528,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             os.rename(tmp, final)  # atomic: the folder appears complete or not at all
             try:
                 _audit_delivery(protocol, delivery_id, files, key_version, force_reason,
-                                request, vault_columns, outcome)
+                                forced_action, request, vault_columns, outcome, p)
             except Exception:
                 os.rename(final, tmp)
                 raise
@@ -512,22 +552,31 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             con.execute(f"drop table if exists {name}")
 
 
+def refuse(protocol: Protocol, reason: str, p: Paths, today: dt.date, *, kind: str,
+           request: requests.Request | None = None) -> None:
+    """Record a refusal for the steward: an audit event (protocol, rule, reason; no personal
+    value) and a warning in the Python log."""
+    log.audit_event("delivery_refused", p=p, protocol=protocol.id, reason=reason, rule=kind,
+                    evaluated_on=today.isoformat(),
+                    request_id=request.request_id if request else None)
+    logger.warning(reason)
+
+
 def _audit_delivery(protocol: Protocol, delivery_id: str, files: list[dict[str, Any]],
                     key_version: int | None, force_reason: str | None,
-                    request: requests.Request | None, vault_columns: list[str],
-                    outcome: Outcome) -> None:
+                    forced_action: str | None, request: requests.Request | None,
+                    vault_columns: list[str], outcome: Outcome, p: Paths) -> None:
     if force_reason:
-        log.audit_event("forced_action", action=f"second delivery of once-only protocol "
-                        f"{protocol.id} ({delivery_id})", reason=force_reason,
-                        protocol=protocol.id, delivery_id=delivery_id)
+        log.audit_event("forced_action", p=p, action=f"{forced_action} ({delivery_id})",
+                        reason=force_reason, protocol=protocol.id, delivery_id=delivery_id)
     if vault_columns:
         purpose = (f"answer request {request.request_id} of {protocol.id}" if request else
                    f"identification allowed by {protocol.id} at delivery time")
-        log.audit_event("vault_use", protocol=protocol.id, purpose=purpose,
+        log.audit_event("vault_use", p=p, protocol=protocol.id, purpose=purpose,
                         delivery_id=delivery_id, columns=vault_columns,
                         request_file_sha256=request.sha256 if request else None,
                         request_lines=len(request.lines) if request else None)
-    log.audit_event("delivery", protocol=protocol.id,
+    log.audit_event("delivery", p=p, protocol=protocol.id,
                     recipient=protocol.parties.recipient.name, files=files,
                     key_version=key_version, delivery_id=delivery_id,
                     forced_reason=force_reason,
@@ -554,8 +603,10 @@ def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
     pending = requests.pending_requests(p, protocol_id, answered,
                                         need_reference=protocol_id == "vtc_2015_29")
     if not pending:
-        refusal = validity_refusal(protocol, today or dt.date.today())
+        day = today or dt.date.today()
+        refusal = validity_refusal(protocol, day)
         if refusal:
+            refuse(protocol, refusal, p, day, kind="validity")
             return [Outcome(protocol_id, "refused", refusal)]
         return [Outcome(protocol_id, "no_request",
                         f"no pending request in {requests.inbox_folder(p, protocol_id)}")]

@@ -13,6 +13,8 @@ Checked at load time, so a bad edit fails every import of the registry, not a de
   scheme declares, and each link group lists exactly the files that carry it;
 - dates parse (ISO ``YYYY-MM-DD``), periods and school years are ordered, renewals extend;
 - birth year is an integer column ``birth_year`` at ``birth_year_only`` granularity;
+- a weighted count (``weighting``) is decimal or double and weights an integer count column of
+  the same file;
 - public and school-scoped outputs are aggregates with small-count suppression.
 
 Usage::
@@ -456,6 +458,15 @@ class Disclosure(_Model):
     protocol_wording: Text
 
 
+class Weighting(_Model):
+    """A weighted count: the count in column ``counts`` of the same file times ``coefficient``
+    (zorgthuis: pupils with a care home count 1.5 instead of 1). Delivery models read the
+    coefficient from here (``registry_coefficient`` macro), never from their own SQL."""
+
+    counts: SnakeId
+    coefficient: Annotated[float, Field(gt=0)]
+
+
 class Variable(_Model):
     name: SnakeId
     type: ColumnType
@@ -467,9 +478,14 @@ class Variable(_Model):
     link_group: SnakeId | None = None
     nullable: bool = True
     origin: Origin = "communicated"
+    weighting: Weighting | None = None
+    note: str | None = None  # e.g. an OCR slip in the quoted wording
 
     @model_validator(mode="after")
     def _coherent(self) -> Variable:
+        if self.weighting is not None and self.type not in ("decimal", "double"):
+            raise ValueError(f"{self.name}: a weighted count is decimal or double, not "
+                             f"{self.type}")
         if self.identifier != (self.link_group is not None):
             raise ValueError(f"{self.name}: an identifier needs a link_group and only an "
                              "identifier has one")
@@ -524,6 +540,13 @@ class DeliveryFile(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"file {self.id}: duplicate columns {duplicates}")
+        for v in self.variables:
+            if v.weighting is None:
+                continue
+            counted = [c for c in self.variables if c.name == v.weighting.counts]
+            if not counted or counted[0].type not in ("integer", "bigint"):
+                raise ValueError(f"file {self.id}: {v.name} weights {v.weighting.counts!r}, "
+                                 "which must be an integer count column of the same file")
         identifiers = [v.name for v in self.variables if v.identifier]
         if self.person_level and not identifiers:
             raise ValueError(f"file {self.id}: person-level file without an identifier column")

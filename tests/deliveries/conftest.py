@@ -45,7 +45,7 @@ def _value(name: str, type_: str, allowed, period, i: int):
         return 20 + i
     if type_ == "boolean":
         return i % 2 == 0
-    if type_ == "double":
+    if type_ in ("double", "decimal"):
         return 0.5
     if type_ == "date":
         return dt.date(2024, 1, 15)

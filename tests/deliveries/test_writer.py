@@ -352,3 +352,87 @@ def test_every_refusal_and_delivery_is_in_the_audit_trail(warehouse):
     assert not any(pupil_key(i) in text for i in range(4))
     assert not any(synthetic_insz(i) in text for i in range(4))
     assert duckdb  # the audit trail is a file, not a warehouse table
+
+
+def _audited(p, event):
+    return [e.fields for e in audit.entries(audit.log_path(p)) if e.event == event]
+
+
+def test_every_refusal_is_an_audit_event_with_protocol_and_reason_and_no_values(warehouse):
+    build(warehouse, {"naft_evaluation"})
+    writer.deliver("antwerpen_okan", today=dt.date(2026, 11, 22))
+    writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    refused = _audited(warehouse, "delivery_refused")
+    assert [(e["protocol"], e["rule"]) for e in refused] == [("antwerpen_okan", "validity"),
+                                                            ("naft_evaluation", "once_only")]
+    assert all(e["reason"].startswith("refused: ") and e["evaluated_on"] for e in refused)
+    text = audit.log_path(warehouse).read_text()
+    assert not any(pupil_key(i) in text or synthetic_insz(i) in text for i in range(4))
+    assert audit.verify(audit.log_path(warehouse)).ok
+
+
+def test_an_on_request_protocol_without_requests_outside_its_term_refuses_in_the_audit(
+        warehouse, registry_copy):
+    import yaml
+
+    path = registry_copy / "vtc_2015_31.yaml"
+    body = yaml.safe_load(path.read_text(encoding="utf-8"))
+    body["validity"]["valid_until"] = "2020-12-31"
+    path.write_text(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    expired = load_registry_from(registry_copy)
+    (outcome,) = writer.deliver_protocol("vtc_2015_31", registry=expired,
+                                         today=dt.date(2026, 1, 5))
+    assert outcome.status == "refused"
+    assert [e["protocol"] for e in _audited(warehouse, "delivery_refused")] == ["vtc_2015_31"]
+
+
+def test_a_force_reason_is_ignored_and_not_logged_when_nothing_needed_forcing(warehouse):
+    build(warehouse, {"zorgthuis"})
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1),
+                             force_reason="just in case")
+    assert outcome.status == "delivered" and outcome.forced_reason is None
+    assert outcome.notes and "ignored" in outcome.notes[0]
+    assert _audited(warehouse, "forced_action") == []
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("select forced_reason from deliveries_log.deliveries").fetchall() \
+            == [(None,)]
+
+
+def test_identical_files_are_resent_only_when_forced_and_then_logged(warehouse):
+    build(warehouse, {"zorgthuis"})
+    first = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    resent = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1),
+                            now=dt.datetime(2024, 3, 1, 12, 0, 0),
+                            force_reason="AGODI lost the October list (ticket 9)")
+    assert resent.status == "delivered" and resent.delivery_id != first.delivery_id
+    (action,) = _audited(warehouse, "forced_action")
+    assert action["reason"] == "AGODI lost the October list (ticket 9)"
+    assert f"identical to delivery {first.delivery_id}" in action["action"]
+
+
+def test_a_force_reason_with_an_insz_is_refused_and_never_logged(warehouse):
+    build(warehouse, {"naft_evaluation"})
+    writer.deliver("naft_evaluation", today=INSIDE_NAFT)
+    with pytest.raises(writer.DeliveryError, match="force reason cannot be logged"):
+        writer.deliver("naft_evaluation", today=INSIDE_NAFT,
+                       force_reason=f"for {synthetic_insz(2)}")
+    assert synthetic_insz(2) not in audit.log_path(warehouse).read_text()
+    assert len(_folders(warehouse, "naft_evaluation")) == 1
+
+
+def test_zorgthuis_funding_counts_are_per_school_and_branch_with_the_registry_weighting(
+        warehouse):
+    funding = REGISTRY.protocol("zorgthuis").delivery_file("funding_counts")
+    weighted = funding.variable("weighted_pupils_with_care_home")
+    assert weighted.weighting.counts == "pupils_with_care_home"
+    assert weighted.weighting.coefficient == 1.5
+    assert {"institution_number", "branch_number"} <= set(funding.column_names)
+    assert "branch" in funding.grain and "school" in funding.grain
+    build(warehouse, {"zorgthuis"})
+    folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
+    rows = _csv(folder / "funding_counts_2023-10-02.csv")
+    header, data = rows[0], rows[1:]
+    assert header[-3:] == ["branch_number", "pupils_with_care_home",
+                           "weighted_pupils_with_care_home"]
+    assert data and all(float(r[-1]) == 0.5 for r in data)  # the test rows' value, as written

@@ -2,10 +2,14 @@
 
 Uses the session fixture ``pipeline`` (tests/integration/conftest.py): the whole warehouse job
 ran twice on a copy of the sample. Checked here: every protocol's files exist with exactly the
-registry's columns and a valid data package; populations, periods and granularity hold;
-identification only where the protocol allows it; identifiers of different protocols never meet
-except where a protocol links its own files; antwerpen_okan refuses today and delivers inside
-its validity period; a second run delivers nothing new.
+registry's columns and a valid data package; populations, periods and reference dates hold
+(file by file, against the registry); granularity holds; zorgthuis' funding counts per school
+and branch with the registry's weighting; identification only where the protocol allows it,
+taken from the vault and logged; identifiers of different protocols never meet except where a
+protocol links its own files; antwerpen_okan refuses today (audit event, failed WARN check) and
+delivers inside its validity period; a second run delivers nothing new and the once-only
+naft_evaluation refuses, logged; every delivery asset's metadata shows text reference, row
+counts and schema, never a value.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import shutil
+from collections import Counter
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -24,7 +31,8 @@ from stdnum.be import ssn
 
 from orchestration import settings
 from orchestration.deliveries import datapackage, requests, spec, writer
-from orchestration.deliveries.assets import delivery_asset_key
+from orchestration.deliveries.assets import REFUSAL_CHECK, delivery_asset_key, delivery_assets
+from orchestration.operations import audit
 from orchestration.protocols import load_registry
 from orchestration.warehouse import connect
 from tests.privacy import insz_in_files
@@ -399,3 +407,260 @@ def test_request_answers_hold_only_the_requested_people(p):
     assert {r["answer_source"] for r in rows} <= {"LED", "DISCIMUS", "NONE"}
     maastricht = _csv(_deliveries(p, "vtc_2015_29")[-1] / "maastricht_pilot.csv")
     assert "insz" not in maastricht[0] and all(r["request_id"] for r in maastricht)
+
+
+
+# ------------------------------------------------------------------------------------ additions
+
+
+def _csv_files(folder: Path, file_id: str) -> list[Path]:
+    """The CSV parts of one delivery file (``<id>.csv`` or ``<id>_<period>.csv``), never those
+    of a file whose id merely starts with ``file_id``."""
+    return sorted(x for x in folder.glob(f"{file_id}*.csv")
+                  if x.stem == file_id or re.fullmatch(
+                      rf"{re.escape(file_id)}_\d{{4}}-\d{{2}}(-\d{{2}})?", x.stem))
+
+
+def _audited(p: settings.Paths, event: str) -> list[dict]:
+    return [e.fields for e in audit.entries(audit.log_path(p)) if e.event == event]
+
+
+def test_every_file_part_holds_only_its_period_inside_the_registry_period(p, okan_inside_validity):
+    checked = 0
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        protocol = REGISTRY.protocol(pid)
+        for f in protocol.delivery_files:
+            period = f.period
+            parts = _csv_files(folder, f.id)
+            assert parts, (pid, f.id)
+            for path in parts:
+                rows = _csv(path)
+                label = path.stem[len(f.id) + 1:] if path.stem != f.id else None
+                if period.one_file_per in ("school_year", "reference_date"):
+                    assert label, (pid, path.name)  # split as the protocol states
+                for r in rows:
+                    year = r.get("school_year")
+                    if year:
+                        assert not period.school_year_from or year >= period.school_year_from, \
+                            (pid, path.name, year)
+                        assert not period.school_year_to or year <= period.school_year_to, \
+                            (pid, path.name, year)
+                    if period.one_file_per == "school_year":
+                        assert year == label, (pid, path.name)
+                    if period.one_file_per == "reference_date":
+                        column = "counting_date" if "counting_date" in r else "reference_date"
+                        assert r[column] == label, (pid, path.name)
+                    if period.reference_dates and "counting_date_name" in r:
+                        assert r["counting_date_name"] in period.reference_dates, path.name
+                    checked += 1
+    assert checked > 1000
+
+
+def test_counting_and_reference_dates_are_the_protocol_dates_of_the_calendar(p):
+    """zorgthuis and DUO files carry exactly the calendar's dates of their counting-date names."""
+    from orchestration import calendar
+
+    zorg = _only_delivery(p, "zorgthuis")
+    seen = set()
+    for path in _csv_files(zorg, "verification_list") + _csv_files(zorg, "funding_counts"):
+        for r in _csv(path):
+            seen.add((r["school_year"], r["counting_date_name"], r["counting_date"]))
+    assert seen
+    for year, name, day in seen:
+        assert calendar.counting_dates(year)[name].isoformat() == day, (year, name, day)
+    duo = _only_delivery(p, "duo_leerplicht")
+    dates = {(r["school_year"], r["reference_date"])
+             for path in _csv_files(duo, "parliamentary_figures") for r in _csv(path)}
+    assert dates
+    for year, day in dates:
+        assert day in {d.isoformat() for d in calendar.duo_reference_dates(year).values()}
+
+
+def test_zorgthuis_funding_counts_count_and_weigh_the_listed_pupils_per_school_and_branch(p):
+    zorg = _only_delivery(p, "zorgthuis")
+    weighting = REGISTRY.protocol("zorgthuis").delivery_file("funding_counts") \
+        .variable("weighted_pupils_with_care_home").weighting
+    listed = Counter()
+    for path in _csv_files(zorg, "verification_list"):
+        for r in _csv(path):
+            if r["institution_number"]:
+                listed[(r["counting_date"], r["list_kind"], r["institution_number"],
+                        r["branch_number"])] += 1
+    funded = {}
+    for path in _csv_files(zorg, "funding_counts"):
+        for r in _csv(path):
+            key = (r["counting_date"], r["list_kind"], r["institution_number"],
+                   r["branch_number"])
+            assert key not in funded, key  # one row per school, branch, date and list kind
+            assert r["branch_number"], key
+            count = int(r["pupils_with_care_home"])
+            assert Decimal(r["weighted_pupils_with_care_home"]) == \
+                count * Decimal(str(weighting.coefficient)), key
+            funded[key] = count
+    assert funded and funded == dict(listed)
+    assert len({k[3] for k in funded}) > 1  # branches, not only schools
+    dates = {x.stem.rsplit("_", 1)[1] for x in _csv_files(zorg, "funding_counts")}
+    assert dates == {x.stem.rsplit("_", 1)[1] for x in _csv_files(zorg, "verification_list")}
+
+
+def test_later_career_states_are_the_enrolments_on_1_october_1_february_and_30_june(
+        p, okan_inside_validity):
+    with connect(p, read_only=True) as con:
+        mismatched, total = con.execute("""
+            with delivered as (
+                select pupil_key, school_year,
+                       bool_or(enrolled_on_october_1 = 'J') as october,
+                       bool_or(enrolled_on_february_1 = 'J') as february,
+                       bool_or(enrolled_on_june_30 = 'J') as june
+                from deliveries.antwerpen_okan__later_career
+                group by all
+            ),
+            observed as (
+                select pupil_key, school_year,
+                       bool_or(counting_date_name = 'october_1') as october,
+                       bool_or(counting_date_name = 'february_1') as february,
+                       bool_or(counting_date_name = 'june_30') as june
+                from marts.pupil_year_counting_date
+                where counting_date_name in ('october_1', 'february_1', 'june_30')
+                group by all
+            )
+            select count(*) filter (where o.pupil_key is null
+                                    or d.october <> o.october or d.february <> o.february
+                                    or d.june <> o.june),
+                   count(*)
+            from delivered as d
+            left join observed as o using (pupil_key, school_year)""").fetchone()
+        in_model = con.execute("select count(*) from deliveries.antwerpen_okan__later_career"
+                               ).fetchone()[0]
+    assert total > 0 and mismatched == 0
+    assert len(_csv(okan_inside_validity / "later_career.csv")) == in_model
+
+
+def test_the_parliamentary_figures_are_per_province_and_birth_year(p):
+    duo = _only_delivery(p, "duo_leerplicht")
+    rows = [r for path in _csv_files(duo, "parliamentary_figures") for r in _csv(path)]
+    assert rows
+    assert {"residence_province", "birth_year"} <= set(rows[0])
+    assert all(r["school_year"] >= "2023-24" for r in rows)
+    assert {r["residence_province"] for r in rows} - {""}
+
+
+# ------------------------------------------------------------------------------------ refusals
+
+
+def test_the_refusals_of_the_main_job_are_audit_events_and_failed_warn_checks(p, pipeline):
+    refused = _audited(p, "delivery_refused")
+    okan = [e for e in refused if e["protocol"] == "antwerpen_okan"]
+    assert len(okan) == 2 and all(e["rule"] == "validity" for e in okan)  # once per run
+    assert all("valid until 2025-08-31" in e["reason"] for e in okan)
+    naft = [e for e in refused if e["protocol"] == "naft_evaluation"]
+    assert [e["rule"] for e in naft] == ["once_only"]  # the second run only
+    assert {e["protocol"] for e in refused} == {"antwerpen_okan", "naft_evaluation"}
+    for result, failing in ((pipeline.first, {"antwerpen_okan"}),
+                            (pipeline.second, {"antwerpen_okan", "naft_evaluation"})):
+        checks = {c.asset_key.path[-1]: c for c in result.get_asset_check_evaluations()
+                  if c.check_name == REFUSAL_CHECK}
+        assert set(checks) == set(REGISTRY.ids)
+        assert {pid for pid, c in checks.items() if not c.passed} == failing
+        assert all(c.severity.value == "WARN" for c in checks.values())
+    assert _audited(p, "forced_action") == []
+    assert audit.verify(audit.log_path(p)).ok
+
+
+def test_identification_is_taken_from_the_vault_and_logged_as_vault_use(p):
+    uses = _audited(p, "vault_use")
+    by_protocol = {}
+    for e in uses:
+        by_protocol.setdefault(e["protocol"], set()).update(e.get("columns") or [])
+    assert by_protocol["zorgthuis"] == {"insz"}
+    assert by_protocol["duo_leerplicht"] >= {"insz", "last_name", "first_names", "street"}
+    assert by_protocol["vtc_2015_35"] == {"insz"} and by_protocol["vtc_2015_31"] == {"insz"}
+    assert not set(by_protocol) & {"naft_evaluation", "vtc_2015_34", "antwerpen_okan"}
+    delivered = {(e["protocol"], e["delivery_id"]) for e in _audited(p, "delivery")}
+    for e in uses:  # each vault use belongs to a delivery that went out
+        assert (e["protocol"], e["delivery_id"]) in delivered
+
+
+# ------------------------------------------------------------------------------------ identifiers
+
+
+PSEUDONYM_FORMS = {"naft_evaluation": r"DOM1-[0-9a-f]{32}", "antwerpen_okan": r"APC1-[0-9a-f]{32}",
+                   "vtc_2015_34": r"SJK1-[0-9a-f]{32}"}
+
+
+def _cells(folder: Path) -> set[str]:
+    return {v for x in folder.glob("*.csv") for r in _csv(x) for v in r.values()} - {""}
+
+
+def test_no_identifier_of_one_protocol_appears_anywhere_in_another_protocols_files(
+        p, okan_inside_validity):
+    folders = {}
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        folders.setdefault(pid, set()).update(_cells(folder))
+    identifiers = {}
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        for f in REGISTRY.protocol(pid).delivery_files:
+            for v in f.identifier_columns:
+                identifiers.setdefault(pid, set()).update(
+                    r[v.name] for x in _csv_files(folder, f.id) for r in _csv(x)
+                    if r.get(v.name))
+    assert set(identifiers) == set(REGISTRY.ids)
+    identified = {"zorgthuis", "duo_leerplicht", "vtc_2015_35", "vtc_2015_31"}
+    for a, values in identifiers.items():
+        for b, cells in folders.items():
+            if a == b or (a in identified and b in identified):
+                continue  # the national number itself, where each protocol allows it
+            assert not values & cells, (a, b, len(values & cells))
+    for pid, form in PSEUDONYM_FORMS.items():
+        assert all(re.fullmatch(form, v) for v in identifiers[pid]), pid
+        assert not any(re.fullmatch(r"\d{11}", v) for v in identifiers[pid]), pid
+
+
+def test_the_person_code_is_in_11a_11b_and_11c_and_no_other_file(okan_inside_validity):
+    codes = _values(okan_inside_validity, "first_okan_enrolment", "person_code")
+    for name in ("monitor_newcomer_inflow", "monitor_early_school_leaving", "school_portraits"):
+        assert not codes & _cells_of(okan_inside_validity / f"{name}.csv"), name
+
+
+def _cells_of(path: Path) -> set[str]:
+    return {v for r in _csv(path) for v in r.values()} - {""}
+
+
+def test_the_dom_nummer_appears_only_in_the_dov_pupil_and_binc_person_files(p):
+    naft = _only_delivery(p, "naft_evaluation")
+    codes = _values(naft, "dov_pupils", "dom_number") | \
+        _values(naft, "binc_beneficiaries", "dom_number")
+    for file_id in ("dov_schools", "dov_semi_aggregated", "binc_providers"):
+        for path in _csv_files(naft, file_id):
+            assert not codes & _cells_of(path), path.name
+
+
+# ------------------------------------------------------------------------------------ metadata
+
+
+def test_every_delivery_asset_shows_text_reference_row_counts_and_schema_never_values(
+        p, pipeline, okan_inside_validity):
+    static = {a.key.path[-1]: a.specs_by_key[a.key].metadata for a in delivery_assets}
+    values = set()
+    for pid, folder in _all_folders(p, okan_inside_validity):
+        values |= {v for v in _cells(folder) if len(v) >= 8 and not v.isalpha()
+                   and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", v)}
+    for pid in REGISTRY.ids:
+        protocol = REGISTRY.protocol(pid)
+        md = static[pid]
+        assert md["text_reference"].value == f"shared/{protocol.text_reference.file}"
+        preview = md["schema_preview"].value
+        for f in protocol.delivery_files:
+            assert f"**{f.id}**" in preview
+            assert all(f"`{name}`" in preview for name in f.column_names)
+        text = json.dumps({k: str(v.value) for k, v in md.items()})
+        for result in (pipeline.first, pipeline.second):
+            text += json.dumps({k: str(v) for k, v in _materialisation(result, pid).items()})
+        assert not values & set(re.findall(r"[\w.-]+", text)), pid
+    for pid in DELIVERING_TODAY + ON_REQUEST:
+        md = _materialisation(pipeline.first, pid)
+        written = [x for folder in _deliveries(p, pid) for x in folder.glob("*.csv")]
+        assert md["rows_total"] == sum(len(_csv(x)) for x in written), pid
+        assert md["files"] == len(written), pid
+        for f in REGISTRY.protocol(pid).delivery_files:
+            assert f"| {f.id}" in md["rows_per_file"], (pid, f.id)
