@@ -3,6 +3,7 @@
     enrolment in any year present in the data, whether it was in a qualifying track of secondary
     education, whether a secondary qualification was obtained up to and including that school
     year, and whether the pupil was past compulsory-school age at the end of that school year.
+    A pupil whose last enrolment is in OKAN is not an early school leaver (docs: okan_leaver).
 -#}
 with
 
@@ -126,6 +127,9 @@ final as (
         past_compulsory_education_age,
         case
             when is_in_most_recent_school_year then 'not_yet_known'
+            -- left from the reception year, never in a qualifying track after it: outside the
+            -- indicator, but kept apart for the antwerpen_okan files (docs: okan_leaver)
+            when last_education_form is not distinct from 'OKAN' then 'left_from_okan'
             when not left_qualifying_track then 'not_in_scope'
             when has_secondary_qualification then 'qualified_leaver'
             when past_compulsory_education_age is null then 'birth_date_unknown'
