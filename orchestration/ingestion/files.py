@@ -69,7 +69,8 @@ def read_envelope(path: Path) -> Envelope:
                 first_line += chunk[:65536]
             joined = previous_tail + chunk
             newlines += chunk.count(b"\n")
-            blank += len(_BLANK_LINE.findall(joined)) - len(_BLANK_LINE.findall(previous_tail))
+            if b"\n\n" in joined or b"\n\r\n" in joined:  # rare: the regex only then (slow)
+                blank += len(_BLANK_LINE.findall(joined)) - len(_BLANK_LINE.findall(previous_tail))
             previous_tail = joined[-2:]
             last_byte = chunk[-1:]
             tail = (tail + chunk)[-4096:]
