@@ -9,7 +9,8 @@
 -#}
 {%- set duo_links = source('linkage', 'duo_links') -%}
 {%- set duo_links_exists = true -%}
-{%- if execute and duo_links.identifier is defined -%}
+{#- a unit test mocks the source as a CTE without a database: then there is nothing to look up -#}
+{%- if execute and duo_links.identifier is defined and duo_links.database is not none -%}
     {%- set found = adapter.get_relation(database=duo_links.database, schema=duo_links.schema,
                                          identifier=duo_links.identifier) -%}
     {%- set duo_links_exists = found is not none -%}
