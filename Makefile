@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test setup manifest ui sample benchmark clean
+.PHONY: run test setup manifest ui docs sample benchmark clean
 
 run: setup manifest
 	$(BIN)/python -m orchestration.main
@@ -33,6 +33,11 @@ manifest: setup
 
 ui: setup manifest
 	$(BIN)/dagster dev -w workspace.yaml
+
+# dbt docs (grain, indicator definitions, protocols as exposures) of the warehouse `make run` built:
+# open dbt_project/target/index.html, or `dbt docs serve` from dbt_project/.
+docs: setup manifest
+	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt docs generate --quiet
 
 # Regenerate the committed synthetic sample (reproducible: same seed, same bytes).
 sample: setup
