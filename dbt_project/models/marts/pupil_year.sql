@@ -257,45 +257,50 @@ final as (
         end as schooled_in_netherlands,
         duo.duo_reference_date_count
 
+    -- pupils are matched on hash(pupil_key), a 64-bit integer, instead of the 64-character key:
+    -- the hash tables of the joins then hold 8 bytes per row instead of a string, which at full
+    -- scale halves the memory the joins need and lets them spill. A collision between two
+    -- pupils' keys would mix them up: the test assert_pupil_key_hashes_are_distinct stops the
+    -- build before this model when one occurs.
     from pupil_years
     cross join most_recent_school_year
     left join oki
         on
-            pupil_years.pupil_key = oki.pupil_key
+            hash(pupil_years.pupil_key) = hash(oki.pupil_key)
             and pupil_years.school_year = oki.school_year
     left join attests
         on
-            pupil_years.pupil_key = attests.pupil_key
+            hash(pupil_years.pupil_key) = hash(attests.pupil_key)
             and pupil_years.school_year = attests.school_year
     left join certificates
         on
-            pupil_years.pupil_key = certificates.pupil_key
+            hash(pupil_years.pupil_key) = hash(certificates.pupil_key)
             and pupil_years.school_year = certificates.school_year
     left join school_leaving
         on
-            pupil_years.pupil_key = school_leaving.pupil_key
+            hash(pupil_years.pupil_key) = hash(school_leaving.pupil_key)
             and pupil_years.school_year = school_leaving.leaving_school_year
     left join absences
         on
-            pupil_years.pupil_key = absences.pupil_key
+            hash(pupil_years.pupil_key) = hash(absences.pupil_key)
             and pupil_years.school_year = absences.school_year
     left join naft_school_years
         on pupil_years.school_year = naft_school_years.school_year
     left join naft
         on
-            pupil_years.pupil_key = naft.pupil_key
+            hash(pupil_years.pupil_key) = hash(naft.pupil_key)
             and pupil_years.school_year = naft.school_year
     left join zorgthuis_lists_available
         on pupil_years.school_year = zorgthuis_lists_available.school_year
     left join zorgthuis_wide
         on
-            pupil_years.pupil_key = zorgthuis_wide.pupil_key
+            hash(pupil_years.pupil_key) = hash(zorgthuis_wide.pupil_key)
             and pupil_years.school_year = zorgthuis_wide.school_year
     left join duo_school_years
         on pupil_years.school_year = duo_school_years.school_year
     left join duo
         on
-            pupil_years.pupil_key = duo.pupil_key
+            hash(pupil_years.pupil_key) = hash(duo.pupil_key)
             and pupil_years.school_year = duo.school_year
 
 )

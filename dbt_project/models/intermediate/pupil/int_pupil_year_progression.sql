@@ -17,11 +17,13 @@ pupil_years as not materialized (
 
 ),
 
--- only what the comparison needs from the previous year: a narrow build side for the join
+-- only what the comparison needs from the previous year: a narrow build side for the join,
+-- keyed on hash(pupil_key), 8 bytes instead of a 64-character string (see pupil_year and the
+-- test assert_pupil_key_hashes_are_distinct)
 previous_years as (
 
     select
-        pupil_key,
+        hash(pupil_key) as pupil_key_hash,
         school_year_start,
         main_structure_code,
         education_level,
@@ -36,7 +38,7 @@ with_previous as (
 
     select
         current_year.*,
-        previous_year.pupil_key is not null as has_previous_year,
+        previous_year.pupil_key_hash is not null as has_previous_year,
         previous_year.main_structure_code as previous_main_structure_code,
         previous_year.education_level as previous_education_level,
         previous_year.education_form as previous_education_form,
@@ -45,7 +47,7 @@ with_previous as (
     from pupil_years as current_year
     left join previous_years as previous_year
         on
-            current_year.pupil_key = previous_year.pupil_key
+            hash(current_year.pupil_key) = previous_year.pupil_key_hash
             and current_year.school_year_start = previous_year.school_year_start + 1
 
 ),
