@@ -188,3 +188,33 @@ def test_the_sample_exercises_every_pupil_indicator(con):
                count(*) filter (where attest_code = 'C'), count(*) filter (where is_newcomer)
         from marts.pupil_year""")[0]
     assert all(n > 0 for n in counts), counts
+
+
+def test_a_pupil_who_leaves_from_okan_is_never_an_early_school_leaver(con):
+    """Protocol antwerpen_okan 11c counts the vsv indicator, which needs a qualifying track."""
+    from_okan = rows(con, """
+        select l.pupil_key, e.education_form, bool_or(p.is_early_school_leaver)
+        from intermediate.int_pupil_school_leaving as l
+        inner join intermediate.int_pupil_enrolments as e
+            on l.last_enrolment_id = e.enrolment_id and l.leaving_school_year = e.school_year
+        inner join marts.pupil_year as p on l.pupil_key = p.pupil_key
+        where l.school_leaving_status = 'left_from_okan'
+        group by all""")
+    assert from_okan, "the sample has no pupil leaving from OKAN: the rule is not exercised"
+    assert all(form == "OKAN" and not early for _, form, early in from_okan)
+    # and no early school leaver's last enrolment is in OKAN
+    assert scalar(con, """
+        select count(*) from intermediate.int_pupil_school_leaving
+        where school_leaving_status = 'early_school_leaver' and last_education_form = 'OKAN'""") == 0
+
+
+def test_school_absences_add_up_to_the_pupils_absences(con):
+    """One definition (macro absence_totals) summed two ways must give the same year totals."""
+    columns = ("expected_half_days", "absent_half_days", "unjustified_absent_half_days")
+    sums = ", ".join(f"sum({c})" for c in columns)
+    by_pupil = rows(con, f"select school_year, {sums} from marts.pupil_year "
+                         f"where expected_half_days is not null group by 1 order by 1")
+    by_school = rows(con, f"select school_year, {sums} from marts.school_year "
+                          f"where expected_half_days is not null group by 1 order by 1")
+    assert by_pupil == by_school
+    assert sum(row[2] for row in by_pupil) > 0
