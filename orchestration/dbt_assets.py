@@ -109,8 +109,20 @@ def plain_build_args() -> list[str]:
     return ["build"]
 
 
-def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+# dbt's indirect test selection per part (dagster-dbt reads DBT_INDIRECT_SELECTION and may override
+# it with "empty" when checks are deselected). A test reading models of both parts (e.g. a plain
+# track mart's relationship to pupil_year) must wait for the plain part: "cautious" runs a test
+# only when all its models are built in this invocation; the plain part keeps dbt's "eager".
+INDIRECT_SELECTION = {PARTITIONED_SELECTOR: "cautious", PLAIN_SELECTOR: None}
+
+
+def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str],
+             part: str):
     os.environ.update(dbt_environment())
+    if INDIRECT_SELECTION[part]:
+        os.environ["DBT_INDIRECT_SELECTION"] = INDIRECT_SELECTION[part]
+    else:
+        os.environ.pop("DBT_INDIRECT_SELECTION", None)
     (settings.paths().tmp / "duckdb").mkdir(parents=True, exist_ok=True)
     context.log.info(f"dbt {' '.join(args)}")
     yield from dbt.cli(args, context=context).stream()
@@ -123,14 +135,15 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[
             dagster_dbt_translator=translator, pool=POOL)
 def school_year_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     window = context.partition_key_range
-    yield from _run_dbt(context, dbt, partitioned_build_args(window.start, window.end))
+    yield from _run_dbt(context, dbt, partitioned_build_args(window.start, window.end),
+                        PARTITIONED_SELECTOR)
 
 
 @dbt_assets(manifest=warehouse_dbt_project.manifest_path, project=warehouse_dbt_project,
             selector=PLAIN_SELECTOR, name="plain_dbt_models",
             dagster_dbt_translator=translator, pool=POOL)
 def plain_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _run_dbt(context, dbt, plain_build_args())
+    yield from _run_dbt(context, dbt, plain_build_args(), PLAIN_SELECTOR)
 
 
 dbt_model_assets = [school_year_dbt_models, plain_dbt_models]

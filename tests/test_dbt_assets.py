@@ -9,7 +9,8 @@ import re
 import pytest
 
 from orchestration import school_year
-from orchestration.dbt_assets import (PARTITIONED_TAG, WINDOW_VARS, partitioned_build_args,
+from orchestration.dbt_assets import (INDIRECT_SELECTION, PARTITIONED_TAG, WINDOW_VARS,
+                                      partitioned_build_args,
                                       plain_build_args, plain_dbt_models,
                                       school_year_dbt_models)
 from orchestration.dbt_project import warehouse_dbt_project
@@ -111,3 +112,17 @@ def test_every_incremental_model_replaces_its_window_and_filters_its_result_by_i
         assert re.search(r"select \* from final\s+where \{\{ in_school_year_window\(\) \}\}\s*$",
                          node["raw_code"]), node["name"]
         assert "school_year" in node["columns"], f"{node['name']}: no documented school_year"
+
+
+def test_a_test_reading_both_parts_belongs_to_a_plain_model_and_runs_in_the_plain_part(manifest):
+    """The partitioned part runs with cautious indirect selection, so such a test waits for the
+    plain part; were it attached to a partitioned model, its check would come from the wrong run."""
+    assert INDIRECT_SELECTION == {"school_year_partitioned": "cautious", "plain": None}
+    partitioned = {k.path[-1] for k in school_year_dbt_models.keys}
+    nodes = manifest["nodes"]
+    for node in nodes.values():
+        if node["resource_type"] != "test" or not node.get("attached_node"):
+            continue
+        parents = {nodes[p]["name"] for p in node["depends_on"]["nodes"] if p in nodes}
+        if parents & partitioned and parents - partitioned:
+            assert nodes[node["attached_node"]]["name"] not in partitioned, node["name"]
