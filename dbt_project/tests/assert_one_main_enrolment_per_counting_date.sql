@@ -5,15 +5,7 @@
 -- Counting per date (not a distinct count over pupil keys) keeps this cheap on the ~85 million
 -- rows of the view; with the unique key of int_pupil_counting_date_ranked_enrolments (the only
 -- source of pupils with several enrolments) it proves one main enrolment per pupil and date.
-{%- set counting_dates = [
-    ('oct_first_school_day', 'first_school_day_of_october'),
-    ('oct1', 'october_1'),
-    ('jan15', 'january_15'),
-    ('feb1', 'february_1'),
-    ('feb_first_school_day', 'first_school_day_of_february'),
-    ('may15', 'may_15'),
-    ('jun30', 'june_30'),
-] %}
+{%- set counting_dates = pupil_counting_dates() %}
 with
 
 long_rows as (

@@ -4,15 +4,7 @@
     Counting-date columns (whether and where, computed in int_pupil_years) are listed below:
     prefix -> counting_date_name; the full enrolment per date is in pupil_year_counting_date.
 -#}
-{%- set counting_dates = [
-    ('oct_first_school_day', 'first_school_day_of_october'),
-    ('oct1', 'october_1'),
-    ('jan15', 'january_15'),
-    ('feb1', 'february_1'),
-    ('feb_first_school_day', 'first_school_day_of_february'),
-    ('may15', 'may_15'),
-    ('jun30', 'june_30'),
-] -%}
+{%- set counting_dates = pupil_counting_dates() -%}
 {%- set zorgthuis_dates = ['october', 'january', 'february', 'may'] -%}
 with
 

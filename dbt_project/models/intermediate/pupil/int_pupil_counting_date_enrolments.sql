@@ -34,10 +34,7 @@ counting_dates as (
         counting_date_name,
         cast(counting_date as date) as counting_date
     from {{ ref('counting_dates') }}
-    where counting_date_name in (
-        'first_school_day_of_october', 'october_1', 'january_15', 'february_1',
-        'first_school_day_of_february', 'may_15', 'june_30'
-    )
+    where counting_date_name in ({{ pupil_counting_date_names() }})
 
 ),
 

@@ -9,15 +9,7 @@
     int_pupil_counting_date_ranked_enrolments. The grouping is the expensive part, so only the
     few pupils who need it pay for it.
 -#}
-{%- set counting_dates = [
-    ('oct_first_school_day', 'first_school_day_of_october'),
-    ('oct1', 'october_1'),
-    ('jan15', 'january_15'),
-    ('feb1', 'february_1'),
-    ('feb_first_school_day', 'first_school_day_of_february'),
-    ('may15', 'may_15'),
-    ('jun30', 'june_30'),
-] -%}
+{%- set counting_dates = pupil_counting_dates() -%}
 {%- set main_enrolment_columns = [
     'school_year_start', 'birth_date', 'gender', 'nationality', 'residence_nis_code',
     'residence_postcode', 'school_number', 'branch_number', 'main_structure_code',

@@ -6,15 +6,7 @@
     first school day of February, 15 May): the school on that date is read from the matching
     per-date columns of int_pupil_years, matched by date, not by name.
 -#}
-{%- set counting_dates = [
-    ('oct_first_school_day', 'first_school_day_of_october'),
-    ('oct1', 'october_1'),
-    ('jan15', 'january_15'),
-    ('feb1', 'february_1'),
-    ('feb_first_school_day', 'first_school_day_of_february'),
-    ('may15', 'may_15'),
-    ('jun30', 'june_30'),
-] -%}
+{%- set counting_dates = pupil_counting_dates() -%}
 with
 
 lists as (
