@@ -71,8 +71,19 @@ def school_year_mode(dbt_resource_props: Mapping[str, Any]) -> str | None:
     return "view: recreated in every run"
 
 
-translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(
-    enable_source_tests_as_checks=False))
+class SchoolYearTranslator(WarehouseTranslator):
+    """The partitioned part follows its inputs: when a raw partition changes (a new file from the
+    inbox sensor, an erasure), the models that read it are rebuilt for that school year only
+    (``school_year_automation_sensor``, orchestration/jobs.py)."""
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
+                                 ) -> dg.AutomationCondition | None:
+        return dg.AutomationCondition.eager()
+
+
+_translator_settings = DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False)
+translator = WarehouseTranslator(settings=_translator_settings)
+school_year_translator = SchoolYearTranslator(settings=_translator_settings)
 
 
 def dbt_environment(p: settings.Paths | None = None) -> dict[str, str]:
@@ -132,7 +143,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[
             selector=PARTITIONED_SELECTOR, name="school_year_dbt_models",
             partitions_def=school_year_partitions,
             backfill_policy=dg.BackfillPolicy.single_run(),
-            dagster_dbt_translator=translator, pool=POOL)
+            dagster_dbt_translator=school_year_translator, pool=POOL)
 def school_year_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     window = context.partition_key_range
     yield from _run_dbt(context, dbt, partitioned_build_args(window.start, window.end),

@@ -5,7 +5,8 @@ import dagster as dg
 from orchestration.dbt_assets import dbt_model_assets, dbt_resource
 from orchestration.deliveries.assets import delivery_assets, delivery_column_checks
 from orchestration.ingestion.assets import inbox_specs, source_assets
-from orchestration.jobs import school_year_backfill_job, warehouse_job
+from orchestration.jobs import (school_year_automation_sensor, school_year_backfill_job,
+                                warehouse_job)
 from orchestration.linkage.assets import linkage_assets
 from orchestration.quality.checks import quality_assets, quality_checks
 from orchestration.operations.definitions import (operations_assets, operations_jobs,
@@ -18,6 +19,6 @@ defs = dg.Definitions(
     asset_checks=[delivery_column_checks, *quality_checks],
     jobs=[warehouse_job, school_year_backfill_job, *operations_jobs],
     schedules=operations_schedules,
-    sensors=operations_sensors,
+    sensors=[*operations_sensors, school_year_automation_sensor],
     resources={"dbt": dbt_resource},
 )
