@@ -38,6 +38,16 @@ class Stage:
     exit_code: int
 
 
+def throwaway_key(root: Path, reuse: bool) -> str:
+    """A random master key for this benchmark's warehouse only (kept beside it, owner-only, so
+    a rerun on the same warehouse uses the same key)."""
+    path = root / "throwaway_master_key"
+    if not (reuse and path.exists()):
+        path.write_text("benchmark-throwaway-" + secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text()
+
+
 def run_stage(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> Stage:
     """Run one stage as a child process; ``wait4`` gives its CPU time and the peak resident
     memory of it and every process it waited for (dbt runs as a grandchild)."""
@@ -86,7 +96,8 @@ def step_timings(dagster_home: Path) -> list[tuple[str, float]]:
     """Wall time of every step of the latest run on the benchmark's Dagster instance."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(dagster_home))) as instance:
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs(limit=1)
         if not runs:
             return []
@@ -119,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=settings.PROJECT_ROOT / "data" / "benchmark",
                         help="working folder (git-ignored under data/); populations are kept")
     parser.add_argument("--memory-limit", default="12GB", help="DuckDB memory limit")
+    parser.add_argument("--rerun", action="store_true",
+                        help="keep the previous benchmark's warehouse and inbox: measures a "
+                             "second run (files already ingested are skipped by SHA-256)")
     args = parser.parse_args(argv)
 
     root = args.dir.resolve()
@@ -126,13 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     data, home = root / "data", root / "dagster_home"
     env = {**os.environ, settings.ENV_DATA_DIR: str(data), "DAGSTER_HOME": str(home),
            settings.ENV_MEMORY_LIMIT: args.memory_limit,
-           ENV_MASTER_KEY: "benchmark-throwaway-" + secrets.token_hex(32)}
+           ENV_MASTER_KEY: throwaway_key(root, reuse=args.rerun)}
     env.pop("PROTOCOL_WAREHOUSE_ALLOW_DEVELOPMENT_KEY", None)
 
     stages = [s for s in [generate(root, args.pupils, args.seed, env)] if s]
-    files = fill_inbox(root / f"source_{args.pupils}_{args.seed}", data)
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
+    source = root / f"source_{args.pupils}_{args.seed}"
+    files = (len([f for f in source.glob("*/*.csv") if not f.parent.name.startswith("_")])
+             if args.rerun else fill_inbox(source, data))
+    if not args.rerun:
+        shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True, exist_ok=True)
     shutil.copy(settings.PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     stages.append(run_stage("main job", [sys.executable, "-m", "orchestration.main",
                                          "--no-sample"], env, root / "main_job.log"))
