@@ -10,11 +10,11 @@ export DO_NOT_TRACK := 1
 .PHONY: run test setup manifest ui docs sample benchmark clean
 
 run: setup manifest
-	$(BIN)/python -m orchestration.main
+	set -o pipefail; $(BIN)/python -m orchestration.main 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
 
 # DuckDB 2.0's Python binding prints nanobind "leaked instance" notes at interpreter exit
 # (harmless, upstream); they are filtered so pytest's summary stays the last line.
-LEAK_NOTES := '^(nanobind: leaked [0-9]+ (instances|types|functions)!| - leaked (instance|type|function) )'
+LEAK_NOTES := '^(nanobind: leaked [0-9]+ (instances|types|functions)!| - leaked (instance|type|function) | - \.\.\. skipped remainder|nanobind: this is likely caused|See https://nanobind\.readthedocs\.io)'
 
 test: setup manifest
 	set -o pipefail; $(BIN)/python -m pytest -q 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)

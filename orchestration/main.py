@@ -37,6 +37,11 @@ def copy_sample_to_inbox(p: settings.Paths) -> int:
     return copied
 
 
+# The console shows INFO and up (progress, refusals, failures); the DEBUG event stream stays in
+# the run's event log, in the Dagster UI.
+CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def run_warehouse_job(instance: dg.DagsterInstance | None = None,
                       first: str = school_year.ALL[0], last: str = school_year.ALL[-1],
                       raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
@@ -47,6 +52,7 @@ def run_warehouse_job(instance: dg.DagsterInstance | None = None,
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
         tags=school_years_tags(first, last),
+        run_config=CONSOLE_INFO,
         raise_on_error=raise_on_error,
     )
 
@@ -67,6 +73,7 @@ def run_backfill_job(first: str, last: str | None = None,
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
         tags=school_years_tags(first, last),
+        run_config=CONSOLE_INFO,
         raise_on_error=raise_on_error,
     )
 
