@@ -108,8 +108,10 @@ def _append_many(args):
 
 def test_several_processes_appending_at_once_keep_one_valid_chain(log):
     log.parent.mkdir(parents=True)
-    with multiprocessing.get_context("fork").Pool(4) as pool:
-        pool.map(_append_many, [(log, w) for w in range(4)])
+    # spawn, not fork: forking a pytest process in which DuckDB and Dagster threads already run
+    # can copy a held lock into a worker, which then hangs (seen once in a full run).
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        pool.map_async(_append_many, [(log, w) for w in range(4)]).get(timeout=300)
     result = audit.verify(log)
     assert result.ok and result.entries == 80
 
