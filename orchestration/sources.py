@@ -11,6 +11,11 @@ and which columns are personal identifiers that must never reach the warehouse:
 
 Raw warehouse tables keep the source's own column names (lower case) as text; dbt staging types
 and renames them. Ingestion only guarantees that every value parses as its declared type.
+``SourceFile.raw_columns`` states the raw table exactly: plain columns as text, the INSZ replaced
+by ``pupil_key``, vault columns left out, a ``record_key`` where the source's own key is a vault
+column, and the provenance columns at the end. The dbt source YAML
+(``dbt_project/models/staging/_sources.yml``) and the Dagster asset descriptions are generated
+from this module (``python -m orchestration.ingestion.dbt_yaml``), never written by hand.
 """
 
 from __future__ import annotations
@@ -24,6 +29,54 @@ Sensitivity = Literal["plain", "insz", "vault"]
 
 BELGIAN_DATE = "%d/%m/%Y"  # dd/mm/yyyy, as Flemish agencies send dates
 DUTCH_DATE = "%d-%m-%Y"  # dd-mm-yyyy, as DUO sends dates
+
+# How a raw column of each type holds its value (raw keeps text); text needs no note.
+RAW_TYPE_NOTES: dict[ColumnType, str] = {
+    "int": "integer as text",
+    "date": "date as text, {date_format}",
+    "flag": "J/N flag",
+    "school_year": "school year YYYY-YYYY",
+}
+
+
+def readable_date_format(date_format: str) -> str:
+    """``%d/%m/%Y`` -> ``dd/mm/yyyy``: the date format as the agencies' specs write it."""
+    return date_format.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy")
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    """One source system: its inbox folder and, in a line, who sends what."""
+
+    name: str  # inbox folder under data/inbox/, e.g. discimus
+    description: str
+
+
+@dataclass(frozen=True)
+class RawColumn:
+    """One column of a raw warehouse table as ingestion writes it."""
+
+    name: str
+    type: str  # DuckDB type
+    description: str
+    doc: str | None = None  # dbt docs block explaining it (dbt_project/models/staging/_docs.md)
+
+
+PUPIL_KEY = RawColumn("pupil_key", "varchar", "keyed internal pseudonym of the INSZ", "pupil_key")
+RECORD_KEY = RawColumn("record_key", "varchar",
+                       "keyed hash of the source's own record key where that key is personal",
+                       "record_key")
+PROVENANCE: tuple[RawColumn, ...] = (
+    RawColumn("_source_file", "varchar", "name of the delivered file", "source_file"),
+    RawColumn("_source_file_sha256", "varchar", "SHA-256 of the delivered file",
+              "source_file_sha256"),
+    RawColumn("_source_row", "bigint", "1-based data row number in the file", "source_row"),
+    RawColumn("_loaded_at", "timestamp", "when ingestion loaded the file", "loaded_at"),
+    RawColumn("_school_year", "varchar", "school year of the delivered file slot",
+              "file_school_year"),
+)
+RAW_SCHEMA_DESCRIPTION = ("Source extracts as loaded by the governed ingestion; current version "
+                          "of each delivered file slot.")
 
 
 @dataclass(frozen=True)
@@ -40,6 +93,15 @@ class Column:
     def name(self) -> str:
         """The raw-table column name: the header in lower case."""
         return self.header.lower()
+
+    def raw_description(self, date_format: str) -> str:
+        """Header, meaning and how raw holds the value, e.g. ``Begindatum: start of the
+        enrolment (date as text, dd/mm/yyyy)``."""
+        text = f"{self.header}: {self.description}" if self.description else self.header
+        note = RAW_TYPE_NOTES.get(self.type)
+        if note:
+            text += f" ({note.format(date_format=readable_date_format(date_format))})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -61,6 +123,30 @@ class SourceFile:
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
+    @property
+    def has_personal_record_key(self) -> bool:
+        """Whether the source's own record key is a vault column (raw then keeps its hash)."""
+        vault = {c.name for c in self.columns if c.sensitivity == "vault"}
+        return any(k in vault for k in self.key_columns)
+
+    @property
+    def raw_columns(self) -> tuple[RawColumn, ...]:
+        """The raw table's columns, in order (see the module docstring)."""
+        columns: list[RawColumn] = []
+        for c in self.columns:
+            if c.sensitivity == "insz":
+                columns.append(PUPIL_KEY)
+            elif c.sensitivity == "plain":
+                columns.append(RawColumn(c.name, "varchar", c.raw_description(self.date_format)))
+        if self.has_personal_record_key:
+            columns.append(RECORD_KEY)
+        return (*columns, *PROVENANCE)
+
+    @property
+    def table_description(self) -> str:
+        """What the raw table holds and who sends it."""
+        return f"{self.description} Source: {self.owner} ({self.source})."
+
     def match(self, file_name: str) -> re.Match[str] | None:
         return re.fullmatch(self.pattern, file_name)
 
@@ -72,6 +158,18 @@ def _c(header: str, type: ColumnType = "text", required: bool = False,
 
 SCHOOL_YEAR_FILE = r"(?P<school_year>\d{4}-\d{4})\.csv"
 REFERENCE_DATE_FILE = r"(?P<reference_date>\d{4}-\d{2}-\d{2})"
+
+SOURCE_SYSTEMS: tuple[SourceSystem, ...] = (
+    SourceSystem("discimus",
+                 "Discimus (AGODI): enrolments, pupil characteristics, absences, attests"),
+    SourceSystem("led", "LED (AHOVOKS): certificates and diplomas"),
+    SourceSystem("binc", "BINC (Opgroeien): NAFT trajectories, beneficiaries, providers"),
+    SourceSystem("zorgthuis", "Opgroeien: lists of pupils with a zorgthuis per counting date"),
+    SourceSystem("duo", "DUO (NL): pupils living in Belgium at a Dutch school (no INSZ)"),
+    SourceSystem("rijksregister",
+                 "Rijksregister: compulsory-school-age children in Flanders and Brussels"),
+    SourceSystem("school_register", "School register (AGODI/DOV): schools, branches, capacity"),
+)
 
 SOURCE_FILES: tuple[SourceFile, ...] = (
     # ---------------------------------------------------------------- Discimus (AGODI)
@@ -403,8 +501,19 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
     ),
 )
 
-SOURCES: tuple[str, ...] = tuple(dict.fromkeys(f.source for f in SOURCE_FILES))
+SOURCES: tuple[str, ...] = tuple(s.name for s in SOURCE_SYSTEMS)
+BY_SOURCE: dict[str, SourceSystem] = {s.name: s for s in SOURCE_SYSTEMS}
 BY_FILE_TYPE: dict[str, SourceFile] = {f.file_type: f for f in SOURCE_FILES}
+
+
+def _check_systems() -> None:
+    """Every file type belongs to a declared system and every system sends a file type."""
+    disagree = {f.source for f in SOURCE_FILES} ^ set(SOURCES)
+    if disagree:
+        raise ValueError(f"source systems and file types disagree: {sorted(disagree)}")
+
+
+_check_systems()
 
 
 def file_types_of(source: str) -> list[SourceFile]:

@@ -24,13 +24,11 @@ the committed YAML differs from what the registry generates, so registry and dbt
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from orchestration import generated_files
 from orchestration.deliveries.publication import MICRODATA, Microdata, microdata_model
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import (DeliveryModel, delivery_models, fills_of,
@@ -207,9 +205,7 @@ def exposures_yaml(registry: Registry) -> dict[str, Any]:
 
 
 def _dump(header_source: str, body: dict[str, Any]) -> str:
-    text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
-    return HEADER.format(source=header_source) + text
+    return generated_files.yaml_text(HEADER.format(source=header_source), body)
 
 
 def render(registry: Registry | None = None,
@@ -226,42 +222,16 @@ def render(registry: Registry | None = None,
 def differences(registry: Registry | None = None,
                 directory: Path = DELIVERIES_DIR) -> list[str]:
     """Generated files that are missing or differ from what is on disk."""
-    out = []
-    for path, text in render(registry, directory).items():
-        if not path.exists():
-            out.append(f"{path.relative_to(directory.parent.parent.parent)}: missing")
-        elif path.read_text(encoding="utf-8") != text:
-            out.append(f"{path.relative_to(directory.parent.parent.parent)}: differs")
-    return out
+    return generated_files.differences(render(registry, directory))
 
 
 def write(registry: Registry | None = None, directory: Path = DELIVERIES_DIR) -> list[Path]:
-    written = []
-    for path, text in render(registry, directory).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written
+    return generated_files.write(render(registry, directory))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 when a generated file is missing or differs")
-    args = parser.parse_args(argv)
-    if args.check:
-        diffs = differences()
-        for line in diffs:
-            print(line, file=sys.stderr)
-        if diffs:
-            print("run `python -m orchestration.deliveries.dbt_yaml` to regenerate",
-                  file=sys.stderr)
-        return 1 if diffs else 0
-    for path in write():
-        print(f"wrote {path.relative_to(PROJECT_ROOT)}")
-    return 0
+    return generated_files.main(render, "python -m orchestration.deliveries.dbt_yaml",
+                                __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,6 @@ from orchestration.sources import Column, SourceFile
 
 log = logging.getLogger(__name__)
 
-PROVENANCE = (("_source_file", "varchar"), ("_source_file_sha256", "varchar"),
-              ("_source_row", "bigint"), ("_loaded_at", "timestamp"), ("_school_year", "varchar"))
 EXAMPLES_IN_MESSAGES = 10
 
 
@@ -81,27 +79,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             rules varchar, raw_record varchar)""")
 
 
-def raw_columns(spec: SourceFile) -> list[tuple[str, str]]:
-    """The raw table's columns: plain columns as text, the INSZ replaced by ``pupil_key``,
-    vault columns left out, a ``record_key`` where the source's own key is personal."""
-    cols: list[tuple[str, str]] = []
-    for c in spec.columns:
-        if c.sensitivity == "insz":
-            cols.append(("pupil_key", "varchar"))
-        elif c.sensitivity == "plain":
-            cols.append((c.name, "varchar"))
-    if _has_personal_record_key(spec):
-        cols.append(("record_key", "varchar"))
-    return cols + list(PROVENANCE)
-
-
-def _has_personal_record_key(spec: SourceFile) -> bool:
-    vault_cols = {c.name for c in spec.columns if c.sensitivity == "vault"}
-    return any(k in vault_cols for k in spec.key_columns)
-
-
 def _ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: SourceFile) -> None:
-    cols = raw_columns(spec)
+    cols = [(c.name, c.type) for c in spec.raw_columns]
     con.execute(f"create table if not exists raw.{spec.file_type} ("
                 + ", ".join(f"{n} {t}" for n, t in cols) + ")")
     have = [r[0] for r in con.execute(
@@ -313,7 +292,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
             select_cols.append("_pupil_key")
         elif c.sensitivity == "plain":
             select_cols.append(_value(c))
-    if _has_personal_record_key(spec):
+    if spec.has_personal_record_key:
         select_cols.append(key_expr)
     con.execute("begin")
     previous = [r[0] for r in con.execute(

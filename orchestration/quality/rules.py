@@ -49,7 +49,7 @@ from typing import Literal
 
 from orchestration import calendar
 from orchestration import school_year as sy
-from orchestration.ingestion.load import raw_columns, slot_of
+from orchestration.ingestion.load import slot_of
 from orchestration.sources import BY_FILE_TYPE, SOURCE_FILES, Column, SourceFile
 
 Category = Literal["erroneous", "inaccurate", "incomplete", "missing", "outdated", "superfluous"]
@@ -163,8 +163,7 @@ def _pupil_key(spec: SourceFile, alias: str = "b") -> str:
 
 
 def _record_key(spec: SourceFile, alias: str = "b") -> str:
-    names = [n for n, _ in raw_columns(spec)]
-    return f"{alias}.record_key" if "record_key" in names else "null::varchar"
+    return f"{alias}.record_key" if spec.has_personal_record_key else "null::varchar"
 
 
 def _row_select(spec: SourceFile, column: str | None, alias: str = "b") -> str:
@@ -203,7 +202,7 @@ def _key_columns(spec: SourceFile) -> list[str]:
 
 
 def _content_columns(spec: SourceFile) -> list[str]:
-    return [n for n, _ in raw_columns(spec) if not n.startswith("_")]
+    return [c.name for c in spec.raw_columns if not c.name.startswith("_")]
 
 
 @lru_cache(maxsize=None)
