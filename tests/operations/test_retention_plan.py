@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from orchestration.operations import retention as r
 from orchestration.operations.jobs import retention_job
@@ -13,6 +14,7 @@ from orchestration.protocols import load_registry
 from orchestration.sources import BY_FILE_TYPE
 from tests.operations.conftest import write_inbox
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 REGISTRY = load_registry()
 RECEIVED = dt.date(2026, 11, 22)
 SHA = "c0ffee" * 10 + "beef"
@@ -122,6 +124,7 @@ def test_discimus_data_is_never_planned_for_erasure():
     assert r.plan(REGISTRY, holdings, dt.date(2099, 1, 1)).actions == []
 
 
+@pytest.mark.integration
 def test_the_retention_job_started_by_hand_is_a_dry_run_that_lists_what_would_go(data_dir):
     write_inbox(data_dir, "duo", "duo_onderwijsdeelnemers_2026-10-15.csv", "DUO file\n")
     result = retention_job.execute_in_process(
@@ -136,6 +139,7 @@ def test_the_retention_job_started_by_hand_is_a_dry_run_that_lists_what_would_go
     assert (data_dir.inbox_of("duo") / "duo_onderwijsdeelnemers_2026-10-15.csv").exists()
 
 
+@pytest.mark.integration
 def test_the_retention_job_with_dry_run_off_erases(data_dir):
     write_inbox(data_dir, "duo", "duo_onderwijsdeelnemers_2026-10-15.csv", "DUO file\n")
     result = retention_job.execute_in_process(

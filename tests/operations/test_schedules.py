@@ -22,6 +22,7 @@ from orchestration.operations.jobs import build_delivery_jobs
 from orchestration.operations.schedules import build_delivery_schedules
 from orchestration.protocols import DEFINITIONS_DIR, load_registry, load_registry_from
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 REGISTRY = load_registry()
 

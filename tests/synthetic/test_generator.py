@@ -23,6 +23,8 @@ from orchestration.sources import SOURCE_FILES, identify
 from orchestration.synthetic import insz
 from orchestration.synthetic.generator import generate
 
+pytestmark = pytest.mark.slow  # generates whole synthetic populations, several times
+
 N, SEED = 500, 7
 
 
