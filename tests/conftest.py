@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import settings
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import settings
 
 TEST_MASTER_KEY = "test-master-key-for-the-tests-only-0123456789"
 

@@ -1,9 +1,9 @@
 """Dagster assets of governed ingestion: one multi-asset per source, one asset per file type.
 
 The graph reads ``inbox/<source>`` (the landing folder, an external asset) -> ``raw/<file_type>``
-(these assets) -> ``staging`` (dbt). Descriptions and column tables come from the source contract
-(orchestration/sources.py). Each run loads the new files of the requested school years;
-metadata shows, per file type, received = loaded + quarantined and the files taken.
+(these assets) -> ``staging`` (dbt). Descriptions and column tables come from the source
+contract (orchestration/foundations/sources.py). Each run loads the new files of the requested
+school years; metadata shows, per file type, received = loaded + quarantined and the files taken.
 """
 
 
@@ -11,21 +11,13 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration import settings
+from orchestration.foundations import audit, settings
+from orchestration.foundations.sources import BY_SOURCE, SOURCES, file_types_of
+from orchestration.foundations.warehouse import POOL, connect
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import FileResult
-from orchestration.operations import audit
-from orchestration.partitions import school_year_partitions
-from orchestration.sources import BY_SOURCE, SOURCES, file_types_of
-from orchestration.warehouse import POOL, connect
-
-def inbox_asset_key(source: str) -> dg.AssetKey:
-    return dg.AssetKey(["inbox", source])
-
-
-def raw_asset_key(file_type: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", file_type])
-
+from orchestration.platform.asset_keys import inbox_asset_key, raw_asset_key
+from orchestration.platform.partitions import school_year_partitions
 
 inbox_specs = [
     dg.AssetSpec(inbox_asset_key(s), group_name="inbox",
@@ -91,7 +83,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
             context.has_partition_key else None
         with connect(p, vault=True) as con:
             results = ingest_source(con, p, source, years)
-        # audit trail (orchestration.operations): one entry per file loaded or rejected
+        # audit trail (orchestration.foundations.audit): one entry per file loaded or rejected
         audit.record_ingestion(results, run_id=context.run_id)
         for r in results:
             if r.status == "rejected":

@@ -1,4 +1,4 @@
-"""The dbt staging layer follows the source contract (orchestration/sources.py).
+"""The dbt staging layer follows the source contract (orchestration/foundations/sources.py).
 
 The dbt source ``raw`` (``_sources.yml``) is generated from the contract and the committed file
 must equal what the contract generates; if that test fails after a contract change, run
@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration import generated_files
+from orchestration.foundations import generated_files
+from orchestration.foundations.sources import (BY_FILE_TYPE, BY_SOURCE, SOURCE_FILES, SOURCES,
+                                               SourceFile)
 from orchestration.ingestion import dbt_yaml
 from orchestration.ingestion.assets import inbox_specs, source_assets
-from orchestration.sources import BY_FILE_TYPE, BY_SOURCE, SOURCE_FILES, SOURCES, SourceFile
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 STAGING = DBT_PROJECT / "models" / "staging"
@@ -56,7 +57,7 @@ def _staging_models() -> dict[str, tuple[Path, dict]]:
 
 def _raw_columns(spec: SourceFile) -> list[str]:
     """The raw table's columns as ingestion writes them, stated again here from the rule in
-    sources.py's docstring, so a wrong ``SourceFile.raw_columns`` cannot pass unseen."""
+    raw_layout's docstring, so a wrong ``raw_layout.raw_table`` cannot pass unseen."""
     columns = []
     for c in spec.columns:
         if c.sensitivity == "insz":

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from orchestration.quality import reports
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 from tests.privacy import insz_in_files
 from tests.quality import kit
 

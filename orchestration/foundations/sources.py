@@ -1,0 +1,459 @@
+"""The source extracts the warehouse receives: one declarative spec per file type.
+
+This module is the contract between the sources (and the synthetic generator that imitates them)
+and governed ingestion. Each file type states its inbox folder, how its file names look, its exact
+header (Dutch, as the agency sends it), the type rule of every column, which columns are required,
+and which columns are personal identifiers that must never reach the warehouse:
+
+- ``insz``: the national number. Validated with python-stdnum, kept only in the vault, and
+  replaced in the warehouse by the keyed internal ``pupil_key``.
+- ``vault``: names, addresses and foreign identifiers. Kept only in the vault.
+
+Raw warehouse tables keep the source's own column names (lower case) as text; dbt staging types
+and renames them. Ingestion only guarantees that every value parses as its declared type.
+What a file becomes in raw is ``raw_layout``; the dbt source YAML
+(``dbt_project/models/staging/_sources.yml``, ``python -m orchestration.ingestion.dbt_yaml``)
+and the Dagster asset descriptions are generated from this contract, never written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["text", "int", "date", "flag", "school_year", "insz"]
+Sensitivity = Literal["plain", "insz", "vault"]
+
+BELGIAN_DATE = "%d/%m/%Y"  # dd/mm/yyyy, as Flemish agencies send dates
+DUTCH_DATE = "%d-%m-%Y"  # dd-mm-yyyy, as DUO sends dates
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    """One source system: its inbox folder and, in a line, who sends what."""
+
+    name: str  # inbox folder under data/inbox/, e.g. discimus
+    description: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a source file: its header as delivered and its type rule."""
+
+    header: str
+    type: ColumnType = "text"
+    required: bool = False
+    sensitivity: Sensitivity = "plain"
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """The raw-table column name: the header in lower case."""
+        return self.header.lower()
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file type of one source system."""
+
+    file_type: str  # raw table name and dbt source table, e.g. discimus_enrolments
+    source: str  # source system (inbox folder), e.g. discimus
+    owner: str
+    pattern: str  # regex on the file name; named groups school_year or reference_date
+    columns: tuple[Column, ...]
+    description: str
+    date_format: str = BELGIAN_DATE
+    key_columns: tuple[str, ...] = ()  # the source's own record key (raw names), for reports
+    reference_date_column: str | None = None  # column holding the extract's reference date
+    protocols: tuple[str, ...] = field(default=())
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    @property
+    def table_description(self) -> str:
+        """What the raw table holds and who sends it."""
+        return f"{self.description} Source: {self.owner} ({self.source})."
+
+    def match(self, file_name: str) -> re.Match[str] | None:
+        return re.fullmatch(self.pattern, file_name)
+
+
+def _c(header: str, type: ColumnType = "text", required: bool = False,
+       sensitivity: Sensitivity = "plain", description: str = "") -> Column:
+    return Column(header, type, required, sensitivity, description)
+
+
+SCHOOL_YEAR_FILE = r"(?P<school_year>\d{4}-\d{4})\.csv"
+REFERENCE_DATE_FILE = r"(?P<reference_date>\d{4}-\d{2}-\d{2})"
+
+SOURCE_SYSTEMS: tuple[SourceSystem, ...] = (
+    SourceSystem("discimus",
+                 "Discimus (AGODI): enrolments, pupil characteristics, absences, attests"),
+    SourceSystem("led", "LED (AHOVOKS): certificates and diplomas"),
+    SourceSystem("binc", "BINC (Opgroeien): NAFT trajectories, beneficiaries, providers"),
+    SourceSystem("zorgthuis", "Opgroeien: lists of pupils with a zorgthuis per counting date"),
+    SourceSystem("duo", "DUO (NL): pupils living in Belgium at a Dutch school (no INSZ)"),
+    SourceSystem("rijksregister",
+                 "Rijksregister: compulsory-school-age children in Flanders and Brussels"),
+    SourceSystem("school_register", "School register (AGODI/DOV): schools, branches, capacity"),
+)
+
+SOURCE_FILES: tuple[SourceFile, ...] = (
+    # ---------------------------------------------------------------- Discimus (AGODI)
+    SourceFile(
+        file_type="discimus_enrolments",
+        source="discimus",
+        owner="AGODI",
+        pattern=r"discimus_inschrijvingen_" + SCHOOL_YEAR_FILE,
+        description="Enrolments in primary and secondary education, one row per enrolment "
+        "period in an administratieve groep, with the pupil's characteristics at enrolment.",
+        key_columns=("inschrijving_id",),
+        protocols=("naft_evaluation", "antwerpen_okan", "duo_leerplicht", "vtc_2015_35",
+                   "vtc_2015_29", "vtc_2015_34"),
+        columns=(
+            _c("Inschrijving_id", "text", True, description="Discimus' own enrolment reference"),
+            _c("INSZ", "insz", True, "insz", "national number (NN or BIS)"),
+            _c("Geboortedatum", "date", True, description="birth date"),
+            _c("Geslacht", "text", True, description="M, V or X"),
+            _c("Nationaliteit", "text", True, description="ISO 3166-1 alpha-3 code"),
+            _c("Woonplaats_NIS", "text", False, description="NIS code of the municipality of residence"),
+            _c("Postcode", "text", False, description="postcode of residence"),
+            _c("Schooljaar", "school_year", True, description="school year, e.g. 2023-2024"),
+            _c("Instellingsnummer", "text", True, description="school number, up to 6 digits"),
+            _c("Vestigingsplaats", "int", True, description="branch: intern volgnummer within the school"),
+            _c("Hoofdstructuur", "text", True, description="3-digit code niveau+soort+programma"),
+            _c("Administratieve_groep", "int", True, description="administratieve groep number"),
+            _c("Leerjaar", "int", True, description="study year (kleuter 1-3 by age class, lager 1-6, secundair 1-7)"),
+            _c("Graad", "int", False, description="graad in secondary education (1-3)"),
+            _c("Onderwijsvorm", "text", False, description="ASO, TSO, KSO, BSO, A, B, OKAN"),
+            _c("Finaliteit", "text", False, description="DO, DU, A, E, 7E"),
+            _c("Leerweg", "text", False, description="SCHOOL or DUAAL"),
+            _c("Studierichting", "text", False, description="study direction"),
+            _c("Type_buitengewoon", "text", False, description="type of special education"),
+            _c("Opleidingsvorm", "text", False, description="OV1-OV4 in BuSO"),
+            _c("AN", "flag", True, description="anderstalige nieuwkomer J/N"),
+            _c("GAN", "flag", True, description="gewezen anderstalige nieuwkomer J/N"),
+            _c("Begindatum", "date", True, description="start of the enrolment"),
+            _c("Einddatum", "date", False, description="end of the enrolment, empty while running"),
+            _c("Reden_uitschrijving", "text", False, description="X normal end, E pupil/parent, T tucht, S school/CLB advice"),
+            _c("Situatie_na", "text", False, description="10 no info, 12 other Flemish school, 5 working, 1 training, 9 other"),
+        ),
+    ),
+    SourceFile(
+        file_type="discimus_pupil_characteristics",
+        source="discimus",
+        owner="AGODI",
+        pattern=r"discimus_leerlingkenmerken_" + SCHOOL_YEAR_FILE,
+        description="The four OKI pupil characteristics, one row per pupil per school year "
+        "(state on the first school day of February).",
+        key_columns=("insz", "schooljaar"),
+        protocols=("naft_evaluation", "antwerpen_okan"),
+        columns=(
+            _c("INSZ", "insz", True, "insz"),
+            _c("Schooljaar", "school_year", True),
+            _c("Thuistaal_niet_Nederlands", "flag", True, description="home language is not Dutch J/N"),
+            _c("Moeder_laag_opgeleid", "flag", True, description="mother has no secondary diploma J/N"),
+            _c("Schooltoelage", "flag", True, description="received a school allowance J/N"),
+            _c("Buurtindicator", "flag", True, description="lives in a neighbourhood with high school delay J/N"),
+        ),
+    ),
+    SourceFile(
+        file_type="discimus_absences",
+        source="discimus",
+        owner="AGODI",
+        pattern=r"discimus_afwezigheden_" + SCHOOL_YEAR_FILE,
+        description="Absences per pupil per school per school year, in half days.",
+        key_columns=("insz", "schooljaar", "instellingsnummer"),
+        protocols=("naft_evaluation",),
+        columns=(
+            _c("INSZ", "insz", True, "insz"),
+            _c("Schooljaar", "school_year", True),
+            _c("Instellingsnummer", "text", True),
+            _c("Halve_dagen_aanwezig_verwacht", "int", True, description="half days the pupil was expected at school"),
+            _c("Halve_dagen_afwezig", "int", True, description="all absent half days"),
+            _c("Halve_dagen_problematisch", "int", True, description="unjustified (problematic) absent half days"),
+            _c("Aantal_lange_afwezigheden", "int", True, description="number of absences of 10 or more consecutive days"),
+            _c("Dagen_lange_afwezigheid", "int", True, description="total length of those long absences in days"),
+        ),
+    ),
+    SourceFile(
+        file_type="discimus_attests",
+        source="discimus",
+        owner="AGODI",
+        pattern=r"discimus_attesten_" + SCHOOL_YEAR_FILE,
+        description="End-of-year attests (A/B/C) per pupil per school year.",
+        key_columns=("insz", "schooljaar", "instellingsnummer"),
+        protocols=("naft_evaluation", "antwerpen_okan"),
+        columns=(
+            _c("INSZ", "insz", True, "insz"),
+            _c("Schooljaar", "school_year", True),
+            _c("Instellingsnummer", "text", True),
+            _c("Vestigingsplaats", "int", True),
+            _c("Leerjaar", "int", True),
+            _c("Attest", "text", True, description="A, B or C"),
+            _c("Clausulering", "text", False, description="cluster of excluded directions with a B attest"),
+            _c("Datum_attest", "date", True),
+        ),
+    ),
+    # ---------------------------------------------------------------- LED (AHOVOKS)
+    SourceFile(
+        file_type="led_certificates",
+        source="led",
+        owner="AHOVOKS",
+        pattern=r"led_bewijzen_" + SCHOOL_YEAR_FILE,
+        description="Certificates and diplomas registered in LED, one row per certificate.",
+        key_columns=("bewijsreferte",),
+        protocols=("naft_evaluation", "antwerpen_okan", "vtc_2015_35", "vtc_2015_31"),
+        columns=(
+            _c("Bewijsreferte", "text", True, description="LED's own certificate reference"),
+            _c("INSZ", "insz", True, "insz"),
+            _c("Leverancier", "text", True, description="supplier of the certificate"),
+            _c("Status", "int", True, description="1 Geregistreerd, 10 Geannuleerd"),
+            _c("Authenticiteit", "text", True),
+            _c("Categorie", "text", True),
+            _c("Graad", "text", False),
+            _c("Onderwijsvorm", "text", False),
+            _c("Bewijstype", "text", True, description="Diploma, Getuigschrift, Studiegetuigschrift, Attest, Deelcertificaat"),
+            _c("Bewijsstaat", "text", True, description="Eindbewijs or Tussenbewijs"),
+            _c("Instantie", "text", True, description="issuing body"),
+            _c("Onderwerp_code", "text", True),
+            _c("Onderwerp_naam", "text", True),
+            _c("Uitreikingsdatum", "date", True),
+            _c("Volledige_naam", "text", True, description="full name of the certificate (not of the person)"),
+            _c("Land", "text", True, description="ISO 3166-1 alpha-3"),
+            _c("Taal", "text", True, description="ISO 639-2"),
+            _c("Instelling_naam", "text", True),
+            _c("Instelling_nummer", "text", False),
+            _c("Schooltype", "text", True, description="Gewoon or Buitengewoon"),
+            _c("Studierichting", "text", False),
+            _c("Specialisatie", "text", False),
+            _c("Detail_onderwerp", "text", False),
+            _c("Vervalperiode", "text", False),
+            _c("Uren_volwassenenonderwijs", "int", False),
+            _c("Alternatieve_instantie", "text", False),
+            _c("Bijkomende_informatie", "text", False),
+            _c("ISCED_studiegebied", "text", False),
+            _c("ISCED_niveau", "text", False),
+            _c("VKS_niveau", "text", False),
+        ),
+    ),
+    # ---------------------------------------------------------------- BINC (Opgroeien)
+    SourceFile(
+        file_type="binc_naft_trajectories",
+        source="binc",
+        owner="Opgroeien",
+        pattern=r"binc_naft_trajecten_" + SCHOOL_YEAR_FILE,
+        description="NAFT trajectories (individual, collective, mixed), one row per trajectory.",
+        key_columns=("traject_id",),
+        protocols=("naft_evaluation",),
+        columns=(
+            _c("Traject_id", "text", True),
+            _c("Schooljaar", "school_year", True),
+            _c("Type", "text", True, description="PREVENTIEF or HERINTREDING"),
+            _c("Vorm", "text", True, description="INDIVIDUEEL, COLLECTIEF or GEMENGD"),
+            _c("Doelgroep", "text", True, description="LEERLING, LEERLINGENGROEP, KLASGROEP, LEERKRACHT, LERARENTEAM, SCHOOL"),
+            _c("Begindatum", "date", True),
+            _c("Einddatum", "date", False),
+            _c("Resultaat", "text", False, description="result at the end"),
+            _c("Doelen", "text", False, description="goals, |-separated"),
+            _c("Redenen", "text", False, description="reasons for participation, |-separated"),
+            _c("Aantal_sessies", "int", False),
+            _c("Totale_duur_uren", "int", False),
+            _c("Frequentie", "text", False),
+            _c("Deelname", "text", False, description="participation: VOLLEDIG, GEDEELTELIJK, BEPERKT"),
+            _c("Aanbieder_id", "text", True),
+            _c("Instellingsnummer", "text", False, description="school where the trajectory takes place"),
+        ),
+    ),
+    SourceFile(
+        file_type="binc_naft_beneficiaries",
+        source="binc",
+        owner="Opgroeien",
+        pattern=r"binc_naft_begunstigden_" + SCHOOL_YEAR_FILE,
+        description="Young people with an individual NAFT trajectory, one row per trajectory and pupil.",
+        key_columns=("traject_id", "insz"),
+        protocols=("naft_evaluation",),
+        columns=(
+            _c("Traject_id", "text", True),
+            _c("INSZ", "insz", True, "insz"),
+            _c("Geslacht", "text", True),
+            _c("Geboortedatum", "date", True),
+            _c("Thuistaal", "text", False, description="ISO 639-2 home language"),
+            _c("Nationaliteit", "text", False),
+            _c("Woonplaats_NIS", "text", False),
+            _c("Gezinssituatie", "text", False),
+            _c("Referentie_CLB", "text", False),
+        ),
+    ),
+    SourceFile(
+        file_type="binc_naft_providers",
+        source="binc",
+        owner="Opgroeien",
+        pattern=r"binc_naft_aanbieders_" + SCHOOL_YEAR_FILE,
+        description="NAFT providers, one row per provider per school year.",
+        key_columns=("aanbieder_id",),
+        protocols=("naft_evaluation",),
+        columns=(
+            _c("Aanbieder_id", "text", True),
+            _c("Schooljaar", "school_year", True),
+            _c("Naam", "text", True, description="name of the organisation (not a person)"),
+            _c("Type_organisatie", "text", True),
+            _c("Regio", "text", True),
+            _c("Werkgebied", "text", False),
+            _c("Aanbod", "text", False, description="kinds of NAFT services, |-separated"),
+        ),
+    ),
+    # ---------------------------------------------------------------- Opgroeien zorgthuis
+    SourceFile(
+        file_type="zorgthuis_lists",
+        source="zorgthuis",
+        owner="Opgroeien regie",
+        pattern=r"zorgthuis_" + REFERENCE_DATE_FILE + r"_(?P<list_kind>voorlopig|definitief)\.csv",
+        description="Pupils meeting the indicator 'leerling met een zorgthuis' on a counting date.",
+        key_columns=("insz", "teldatum"),
+        reference_date_column="teldatum",
+        protocols=("zorgthuis",),
+        columns=(
+            _c("INSZ", "insz", True, "insz"),
+            _c("Teldatum", "date", True),
+            _c("Soort_lijst", "text", True, description="VOORLOPIG or DEFINITIEF"),
+            _c("MFC_niet_vrijwillig", "flag", True, description="non-voluntary care in an MFC J/N"),
+        ),
+    ),
+    # ---------------------------------------------------------------- DUO (the Netherlands)
+    SourceFile(
+        file_type="duo_registrations",
+        source="duo",
+        owner="DUO",
+        pattern=r"duo_onderwijsdeelnemers_" + REFERENCE_DATE_FILE + r"\.csv",
+        description="Pupils living in Belgium enrolled in a Dutch school; no INSZ.",
+        date_format=DUTCH_DATE,
+        key_columns=("fictief_nummer",),
+        reference_date_column="peildatum",
+        protocols=("duo_leerplicht",),
+        columns=(
+            _c("Fictief_nummer", "text", True, "vault", "DUO's fictitious unique number"),
+            _c("Achternaam", "text", True, "vault"),
+            _c("Voornamen", "text", True, "vault"),
+            _c("Geboortedatum", "date", True),
+            _c("Straat", "text", True, "vault"),
+            _c("Huisnummer", "text", True, "vault"),
+            _c("Postcode", "text", True),
+            _c("Woonplaats", "text", True),
+            _c("BRIN", "text", True, description="DUO institution code (4 chars, optional 2-digit location)"),
+            _c("Instellingsnaam", "text", True),
+            _c("Peildatum", "date", True),
+        ),
+    ),
+    # ---------------------------------------------------------------- Rijksregister
+    SourceFile(
+        file_type="rijksregister_children",
+        source="rijksregister",
+        owner="Rijksregister",
+        pattern=r"rijksregister_leerplichtigen_" + REFERENCE_DATE_FILE + r"\.csv",
+        description="All compulsory-school-age children domiciled in Flanders and Brussels.",
+        key_columns=("insz", "referentiedatum"),
+        reference_date_column="referentiedatum",
+        protocols=("duo_leerplicht",),
+        columns=(
+            _c("INSZ", "insz", True, "insz"),
+            _c("Naam", "text", True, "vault"),
+            _c("Voornamen", "text", True, "vault"),
+            _c("Geboortedatum", "date", True),
+            _c("Geslacht", "text", True),
+            _c("Straat", "text", True, "vault"),
+            _c("Huisnummer", "text", True, "vault"),
+            _c("Postcode", "text", True),
+            _c("NIS_gemeente", "text", True),
+            _c("Referentiedatum", "date", True),
+        ),
+    ),
+    # ---------------------------------------------------------------- School register
+    SourceFile(
+        file_type="school_register_schools",
+        source="school_register",
+        owner="AGODI / DOV",
+        pattern=r"scholen_" + SCHOOL_YEAR_FILE,
+        description="Schools (instellingen), one row per school per school year.",
+        key_columns=("instellingsnummer", "schooljaar"),
+        columns=(
+            _c("Instellingsnummer", "text", True),
+            _c("Schooljaar", "school_year", True),
+            _c("Naam", "text", True, description="school name"),
+            _c("Soort_bestuur", "text", True, description="net: 1 GO!, 2 Vrij, 3 Provincie, 4 Gemeente, ..."),
+            _c("Koepel", "text", True, description="GO!, OVSG, POV, KOV, OKO, ..."),
+            _c("Niveau", "text", True, description="BAO (basis) or SO (secundair)"),
+        ),
+    ),
+    SourceFile(
+        file_type="school_register_branches",
+        source="school_register",
+        owner="AGODI / DOV",
+        pattern=r"vestigingsplaatsen_" + SCHOOL_YEAR_FILE,
+        description="Branches (vestigingsplaatsen), one row per branch per school year.",
+        key_columns=("instellingsnummer", "vestigingsplaats", "schooljaar"),
+        columns=(
+            _c("Instellingsnummer", "text", True),
+            _c("Vestigingsplaats", "int", True),
+            _c("Schooljaar", "school_year", True),
+            _c("Naam", "text", True),
+            _c("Straat", "text", True, description="address of the branch (an institution, not a person)"),
+            _c("Huisnummer", "text", True),
+            _c("Postcode", "text", True),
+            _c("NIS_gemeente", "text", True),
+            _c("Gemeente", "text", True),
+            _c("Provincie", "text", True),
+            _c("Verstedelijking", "text", True, description="urbanisation: GROOTSTEDELIJK, CENTRUMSTEDELIJK, KLEINSTEDELIJK, LANDELIJK"),
+        ),
+    ),
+    SourceFile(
+        file_type="school_register_capacity",
+        source="school_register",
+        owner="AGODI / DOV",
+        pattern=r"capaciteit_" + SCHOOL_YEAR_FILE,
+        description="Available places per branch, level and study year.",
+        key_columns=("instellingsnummer", "vestigingsplaats", "schooljaar", "hoofdstructuur", "leerjaar",
+                     "onderwijsvorm", "finaliteit", "leerweg"),
+        columns=(
+            _c("Instellingsnummer", "text", True),
+            _c("Vestigingsplaats", "int", True),
+            _c("Schooljaar", "school_year", True),
+            _c("Hoofdstructuur", "text", True),
+            _c("Leerjaar", "int", True),
+            _c("Onderwijsvorm", "text", False),
+            _c("Finaliteit", "text", False),
+            _c("Leerweg", "text", False),
+            _c("Beschikbare_plaatsen", "int", True),
+        ),
+    ),
+)
+
+SOURCES: tuple[str, ...] = tuple(s.name for s in SOURCE_SYSTEMS)
+BY_SOURCE: dict[str, SourceSystem] = {s.name: s for s in SOURCE_SYSTEMS}
+BY_FILE_TYPE: dict[str, SourceFile] = {f.file_type: f for f in SOURCE_FILES}
+
+
+def _check_systems() -> None:
+    """Every file type belongs to a declared system and every system sends a file type."""
+    disagree = {f.source for f in SOURCE_FILES} ^ set(SOURCES)
+    if disagree:
+        raise ValueError(f"source systems and file types disagree: {sorted(disagree)}")
+
+
+_check_systems()
+
+
+def file_types_of(source: str) -> list[SourceFile]:
+    return [f for f in SOURCE_FILES if f.source == source]
+
+
+def identify(file_name: str) -> tuple[SourceFile, re.Match[str]] | None:
+    """Which file type a delivered file is, by its name; None for an unknown file."""
+    for spec in SOURCE_FILES:
+        m = spec.match(file_name)
+        if m:
+            return spec, m
+    return None
