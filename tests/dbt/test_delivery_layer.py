@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from orchestration.dbt_project import warehouse_dbt_project
+from orchestration.platform.dbt_project import warehouse_dbt_project
 
 LOGIC = {
     "join": re.compile(r"\bjoin\b", re.IGNORECASE),
