@@ -22,6 +22,9 @@ holidays before 2010, so dates before 2010 are refused rather than answered wron
 COVID-19 suspensions of lessons (such as spring 2020; DOMAIN.md marks their dates [UNVERIFIED])
 were not school holidays and do not move counting dates; they are deliberately not modelled.
 
+The protocols' exchange windows ("second half of October") are stated once, in the protocol
+registry, and resolved on this calendar by ``orchestration.protocols.dates``.
+
 School years are keys such as ``"2023-24"`` (see :mod:`orchestration.foundations.school_year`). Run
 ``python -m orchestration.foundations.calendar`` (not ``python orchestration/foundations/calendar.py``, which would shadow
 the standard library's ``calendar``) to regenerate the seed.

@@ -11,7 +11,8 @@ Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>
   plain record key (``Inschrijving_id=...``, ``Bewijsreferte=...``, ``Traject_id=...``). Never a
   pupil key, an INSZ, a name, or anything from another source.
 
-For ``antwerpen_okan`` (article 7: a yearly follow-up meeting), ``<outbox>/quality/antwerpen_okan/
+For every protocol whose article 7 asks for a yearly follow-up meeting (the registry's
+``quality.follow_up_meeting``; today ``antwerpen_okan``), ``<outbox>/quality/<protocol>/
 yearly/<year>/quality_summary.md`` counts the findings on the DOV sources that feed the protocol:
 by source, category and status, deadlines met or missed, days to resolution. Counts only.
 """
