@@ -19,7 +19,7 @@ and the Dagster asset descriptions are generated from this contract, never writt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ColumnType = Literal["text", "int", "date", "flag", "school_year", "insz"]
@@ -66,7 +66,14 @@ class SourceFile:
     date_format: str = BELGIAN_DATE
     key_columns: tuple[str, ...] = ()  # the source's own record key (raw names), for reports
     reference_date_column: str | None = None  # column holding the extract's reference date
-    protocols: tuple[str, ...] = field(default=())
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """The protocols whose data this file type carries: those whose registry entry names it
+        in ``draws_on`` (the registry says which sources a protocol uses, not this module)."""
+        from orchestration.protocols.registry import load_registry
+
+        return tuple(p.id for p in load_registry().drawing_on(self.file_type))
 
     @property
     def headers(self) -> list[str]:
@@ -111,8 +118,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="Enrolments in primary and secondary education, one row per enrolment "
         "period in an administratieve groep, with the pupil's characteristics at enrolment.",
         key_columns=("inschrijving_id",),
-        protocols=("naft_evaluation", "antwerpen_okan", "duo_leerplicht", "vtc_2015_35",
-                   "vtc_2015_29", "vtc_2015_34"),
         columns=(
             _c("Inschrijving_id", "text", True, description="Discimus' own enrolment reference"),
             _c("INSZ", "insz", True, "insz", "national number (NN or BIS)"),
@@ -150,7 +155,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="The four OKI pupil characteristics, one row per pupil per school year "
         "(state on the first school day of February).",
         key_columns=("insz", "schooljaar"),
-        protocols=("naft_evaluation", "antwerpen_okan"),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
@@ -167,7 +171,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"discimus_afwezigheden_" + SCHOOL_YEAR_FILE,
         description="Absences per pupil per school per school year, in half days.",
         key_columns=("insz", "schooljaar", "instellingsnummer"),
-        protocols=("naft_evaluation",),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
@@ -186,7 +189,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"discimus_attesten_" + SCHOOL_YEAR_FILE,
         description="End-of-year attests (A/B/C) per pupil per school year.",
         key_columns=("insz", "schooljaar", "instellingsnummer"),
-        protocols=("naft_evaluation", "antwerpen_okan"),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
@@ -206,7 +208,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"led_bewijzen_" + SCHOOL_YEAR_FILE,
         description="Certificates and diplomas registered in LED, one row per certificate.",
         key_columns=("bewijsreferte",),
-        protocols=("naft_evaluation", "antwerpen_okan", "vtc_2015_35", "vtc_2015_31"),
         columns=(
             _c("Bewijsreferte", "text", True, description="LED's own certificate reference"),
             _c("INSZ", "insz", True, "insz"),
@@ -248,7 +249,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"binc_naft_trajecten_" + SCHOOL_YEAR_FILE,
         description="NAFT trajectories (individual, collective, mixed), one row per trajectory.",
         key_columns=("traject_id",),
-        protocols=("naft_evaluation",),
         columns=(
             _c("Traject_id", "text", True),
             _c("Schooljaar", "school_year", True),
@@ -275,7 +275,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"binc_naft_begunstigden_" + SCHOOL_YEAR_FILE,
         description="Young people with an individual NAFT trajectory, one row per trajectory and pupil.",
         key_columns=("traject_id", "insz"),
-        protocols=("naft_evaluation",),
         columns=(
             _c("Traject_id", "text", True),
             _c("INSZ", "insz", True, "insz"),
@@ -295,7 +294,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"binc_naft_aanbieders_" + SCHOOL_YEAR_FILE,
         description="NAFT providers, one row per provider per school year.",
         key_columns=("aanbieder_id",),
-        protocols=("naft_evaluation",),
         columns=(
             _c("Aanbieder_id", "text", True),
             _c("Schooljaar", "school_year", True),
@@ -315,7 +313,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="Pupils meeting the indicator 'leerling met een zorgthuis' on a counting date.",
         key_columns=("insz", "teldatum"),
         reference_date_column="teldatum",
-        protocols=("zorgthuis",),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Teldatum", "date", True),
@@ -333,7 +330,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         date_format=DUTCH_DATE,
         key_columns=("fictief_nummer",),
         reference_date_column="peildatum",
-        protocols=("duo_leerplicht",),
         columns=(
             _c("Fictief_nummer", "text", True, "vault", "DUO's fictitious unique number"),
             _c("Achternaam", "text", True, "vault"),
@@ -357,7 +353,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="All compulsory-school-age children domiciled in Flanders and Brussels.",
         key_columns=("insz", "referentiedatum"),
         reference_date_column="referentiedatum",
-        protocols=("duo_leerplicht",),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Naam", "text", True, "vault"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import dagster as dg
@@ -11,6 +10,7 @@ import pytest
 from orchestration.retention import plan as r
 from orchestration.retention.jobs import retention_job
 from orchestration.protocols import load_registry
+from orchestration.protocols.registry import SourceUse
 from orchestration.foundations.sources import BY_FILE_TYPE
 from tests.operations.conftest import write_inbox
 
@@ -42,9 +42,12 @@ def test_each_file_types_rule_comes_from_the_protocols_it_serves():
 
 
 def test_protocols_that_combine_different_kinds_of_rules_are_reported_unresolved():
-    mixed = dataclasses.replace(BY_FILE_TYPE["zorgthuis_lists"],
-                                protocols=("zorgthuis", "naft_evaluation"))
-    combined = r.type_rule(mixed, REGISTRY)
+    naft = REGISTRY.protocol("naft_evaluation")
+    also_zorgthuis = naft.model_copy(update={"draws_on": [
+        *naft.draws_on, SourceUse(file_type="zorgthuis_lists")]})
+    mixed = REGISTRY.model_copy(update={"protocols": {**REGISTRY.protocols,
+                                                      "naft_evaluation": also_zorgthuis}})
+    combined = r.type_rule(BY_FILE_TYPE["zorgthuis_lists"], mixed)
     assert combined.kind == "unresolved" and "decide in the registry" in combined.label
 
 
