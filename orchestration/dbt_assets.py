@@ -30,6 +30,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration import school_year, settings
 from orchestration.dbt_project import warehouse_dbt_project
+from orchestration.operations.recovery import RUN_ID_ENV
 from orchestration.partitions import school_year_partitions
 from orchestration.warehouse import POOL
 
@@ -130,6 +131,8 @@ INDIRECT_SELECTION = {PARTITIONED_SELECTOR: "cautious", PLAIN_SELECTOR: None}
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str],
              part: str):
     os.environ.update(dbt_environment())
+    # dbt outlives a SIGKILL of this process: the run id lets recovery find and stop it
+    os.environ[RUN_ID_ENV] = context.run_id
     if INDIRECT_SELECTION[part]:
         os.environ["DBT_INDIRECT_SELECTION"] = INDIRECT_SELECTION[part]
     else:

@@ -13,7 +13,6 @@ import dagster as dg
 from orchestration import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import FileResult
-from orchestration.operations import audit
 from orchestration.partitions import school_year_partitions
 from orchestration.sources import SOURCES, file_types_of
 from orchestration.warehouse import POOL, connect
@@ -99,10 +98,9 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         p = settings.paths()
         years = set(context.partition_keys) if context.has_partition_key_range or \
             context.has_partition_key else None
+        # audit trail: one entry per file loaded or rejected, written as each file commits
         with connect(p, vault=True) as con:
-            results = ingest_source(con, p, source, years)
-        # audit trail (orchestration.operations): one entry per file loaded or rejected
-        audit.record_ingestion(results, run_id=context.run_id)
+            results = ingest_source(con, p, source, years, run_id=context.run_id)
         for r in results:
             if r.status == "rejected":
                 context.log.error(r.message)

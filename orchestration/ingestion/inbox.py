@@ -33,16 +33,23 @@ def inbox_files(p: Paths, source: str) -> list[Path]:
 
 
 def ingest_source(con: duckdb.DuckDBPyConnection, p: Paths, source: str,
-                  school_years: set[str] | None = None) -> list[FileResult]:
+                  school_years: set[str] | None = None, run_id: str | None = None
+                  ) -> list[FileResult]:
     """Load every new file of one source whose school year is requested (all when None).
 
-    Files are taken in name order, so within a slot the later delivery wins.
+    Files are taken in name order, so within a slot the later delivery wins. Each file's audit
+    entry is written as soon as its load has committed; files an earlier, interrupted run
+    loaded without one get theirs first (``recovery.reconcile_ingestion_audit``), so every
+    file in ``ingest.files`` has exactly one.
     """
+    from orchestration.operations import audit, recovery
+
     master = pseudo.master_key()
     hashes = sample_hashes(p)
     ensure_schema(con)
     for spec in file_types_of(source):
         _ensure_raw_table(con, spec)
+    recovery.reconcile_ingestion_audit(con, p, source, run_id)
     results = []
     for path in inbox_files(p, source):
         found = identify(path.name)
@@ -55,6 +62,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, p: Paths, source: str,
         if school_years is not None and school_year not in school_years:
             continue
         result = load_file(con, p, spec, path, groups, master, hashes)
+        audit.record_ingestion([result], run_id=run_id, path=audit.log_path(p))
         log.info("%s: %s (received %d, loaded %d, quarantined %d)", path.name, result.status,
                  result.received, result.loaded, result.quarantined)
         results.append(result)
@@ -77,8 +85,9 @@ def _unknown(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> FileRes
 
 
 def ingest_sources(con: duckdb.DuckDBPyConnection, p: Paths, sources: list[str],
-                   school_years: set[str] | None = None) -> dict[str, list[FileResult]]:
-    return {s: ingest_source(con, p, s, school_years) for s in sources}
+                   school_years: set[str] | None = None, run_id: str | None = None
+                   ) -> dict[str, list[FileResult]]:
+    return {s: ingest_source(con, p, s, school_years, run_id) for s in sources}
 
 
 __all__ = ["ingest_source", "ingest_sources", "inbox_files", "sample_hashes", "SourceFile"]

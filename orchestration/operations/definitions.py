@@ -5,7 +5,8 @@
 - ``operations_schedules``: ``deliver_<protocol_id>_schedule`` for every periodic or yearly
   protocol, ``retention_daily``, ``operations_report_daily``;
 - ``operations_sensors``: ``inbox_<source>_sensor`` for every source,
-  ``audit_run_success_sensor``, ``audit_run_failure_sensor``;
+  ``audit_run_success_sensor``, ``audit_run_failure_sensor``, ``dead_run_sensor`` (recovery
+  after a crash);
 - ``operations_assets``: ``operations/audit_log`` (with the check ``audit_chain_intact``) and
   ``operations/processing_register``.
 
@@ -20,6 +21,7 @@ from orchestration.operations.jobs import (build_delivery_jobs, ingestion_jobs,
                                            operations_report_job, retention_job)
 from orchestration.operations.schedules import (build_delivery_schedules, build_report_schedule,
                                                 build_retention_schedule)
+from orchestration.operations.recovery import build_dead_run_sensor
 from orchestration.operations.sensors import build_inbox_sensor, build_run_audit_sensors
 from orchestration.protocols import load_registry
 
@@ -40,7 +42,8 @@ operations_jobs = [*delivery_jobs.values(), *ingestion_jobs.values(), retention_
 operations_schedules = [*delivery_schedules.values(),
                         build_retention_schedule(DEFAULT_SCHEDULE_STATUS),
                         build_report_schedule(DEFAULT_SCHEDULE_STATUS)]
-operations_sensors = [*inbox_sensors.values(), *build_run_audit_sensors(DEFAULT_SENSOR_STATUS)]
+operations_sensors = [*inbox_sensors.values(), *build_run_audit_sensors(DEFAULT_SENSOR_STATUS),
+                      build_dead_run_sensor(DEFAULT_SENSOR_STATUS)]
 operations_assets = list(operations_assets_list)
 
 __all__ = ["operations_assets", "operations_jobs", "operations_schedules", "operations_sensors",
