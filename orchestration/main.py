@@ -5,42 +5,31 @@ the whole warehouse for every school year in one run on the Dagster instance in
 ``$DAGSTER_HOME`` (so the run shows up in the UI afterwards), and prints where things landed.
 ``--backfill 2019-20`` reprocesses one past school year instead (``school_year_backfill_job``).
 
-Before it starts, it recovers what a killed run left (``operations/recovery.py``: the dead run
-is marked failed and its pool slots freed, half-written deliveries removed) and refuses, with
-exit status 3 and the running one's run id and start time, while another main job runs.
+Before it starts, it recovers what a killed run left (``platform/recovery.py``: the dead run is
+marked failed and its pool slots freed; ingestion and deliveries finish or clear the rest) and
+refuses, with exit status 3 and the running one's run id and start time, while another main job
+runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import filecmp
-import shutil
 import sys
 
 import dagster as dg
 
-from orchestration import school_year, settings
-from orchestration.deliveries import staging
-from orchestration.operations import recovery
-from orchestration.partitions import school_years_tags
-from orchestration.warehouse import connect
+from orchestration.deliveries.requests import copy_sample_requests
+from orchestration.foundations import school_year, settings
+from orchestration.ingestion.sample import copy_sample_extracts
+from orchestration.platform import recovery
+from orchestration.platform.partitions import school_years_tags
+from orchestration.foundations.warehouse import connect
 
 
 def copy_sample_to_inbox(p: settings.Paths) -> int:
     """Drop every sample extract in its source's inbox, and the sample's synthetic request files
     (vtc_2015_35/29/31) in the request inbox; identical files are left alone."""
-    from orchestration.deliveries.requests import copy_sample_requests
-
-    copied = copy_sample_requests(p)
-    for src in sorted(p.sample.glob("*/*.csv")):
-        if src.parent.name.startswith("_"):  # ground truth is not a source
-            continue
-        target = p.inbox_of(src.parent.name) / src.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists() or not filecmp.cmp(src, target, shallow=False):
-            shutil.copy2(src, target)
-            copied += 1
-    return copied
+    return copy_sample_requests(p) + copy_sample_extracts(p)
 
 
 EXIT_REFUSED = 3  # another main job runs: nothing was done
@@ -116,9 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         with recovery.exclusive_main_run(instance, job_name, p) as dead:
             for d in dead:
                 print(f"recovered: {d.message()}", file=sys.stderr)
-            for folder in staging.remove_leftovers(p):
-                print(f"recovered: removed half-written delivery {folder.parent.name}/"
-                      f"{folder.name}", file=sys.stderr)
             if args.backfill:
                 first, _, last = args.backfill.partition("..")
                 result = run_backfill_job(first, last or first, instance, raise_on_error=False)

@@ -21,7 +21,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from orchestration.settings import Paths
+from orchestration.foundations.settings import Paths
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def publish(staged: Path, final: Path) -> None:
 
 
 def _owner_alive(name: str) -> bool:
-    from orchestration.operations.recovery import process_alive
+    from orchestration.platform.recovery import process_alive
 
     match = _OWNER.match(name)
     return bool(match) and process_alive(int(match.group(1)))

@@ -10,12 +10,13 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import FileResult
-from orchestration.partitions import school_year_partitions
-from orchestration.sources import SOURCES, file_types_of
-from orchestration.warehouse import POOL, connect
+from orchestration.platform.asset_keys import inbox_asset_key, raw_asset_key
+from orchestration.platform.partitions import school_year_partitions
+from orchestration.foundations.sources import SOURCES, file_types_of
+from orchestration.foundations.warehouse import POOL, connect
 
 SOURCE_DESCRIPTIONS = {
     "discimus": "Discimus (AGODI): enrolments, pupil characteristics, absences, attests",
@@ -26,14 +27,6 @@ SOURCE_DESCRIPTIONS = {
     "rijksregister": "Rijksregister: compulsory-school-age children in Flanders and Brussels",
     "school_register": "School register (AGODI/DOV): schools, branches, capacity",
 }
-
-
-def inbox_asset_key(source: str) -> dg.AssetKey:
-    return dg.AssetKey(["inbox", source])
-
-
-def raw_asset_key(file_type: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", file_type])
 
 
 inbox_specs = [

@@ -14,8 +14,8 @@ import stat
 import pytest
 
 from orchestration.deliveries import writer
-from orchestration.operations import audit
-from orchestration.warehouse import connect
+from orchestration.foundations import audit
+from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import build
 
 TODAY = dt.date(2024, 3, 1)

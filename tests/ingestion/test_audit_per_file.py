@@ -10,14 +10,14 @@ from collections import Counter
 import dagster as dg
 import pytest
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.ingestion.inbox import sample_hashes
 from orchestration.ingestion.load import _ensure_raw_table, ensure_schema, \
     load_file
-from orchestration.operations import audit
-from orchestration.settings import PROJECT_ROOT
-from orchestration.sources import identify
-from orchestration.warehouse import connect
+from orchestration.foundations import audit
+from orchestration.foundations.settings import PROJECT_ROOT
+from orchestration.foundations.sources import identify
+from orchestration.foundations.warehouse import connect
 
 SAMPLE_ZORGTHUIS = PROJECT_ROOT / "data" / "sample" / "zorgthuis"
 FIRST, SECOND = "zorgthuis_2026-02-02_definitief.csv", "zorgthuis_2026-02-02_voorlopig.csv"

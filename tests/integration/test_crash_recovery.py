@@ -25,10 +25,10 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import RunsFilter
 
-from orchestration import settings
-from orchestration.operations import audit
-from orchestration.settings import PROJECT_ROOT
-from orchestration.warehouse import connect
+from orchestration.foundations import settings
+from orchestration.foundations import audit
+from orchestration.foundations.settings import PROJECT_ROOT
+from orchestration.foundations.warehouse import connect
 from tests.integration.conftest import table_counts
 
 pytestmark = pytest.mark.slow
@@ -151,7 +151,7 @@ def test_runs_killed_at_random_points_recover_by_themselves_to_the_clean_result(
             "select delivery_id from deliveries_log.deliveries").fetchall()]
 
     # the audit chain is intact (the operator's command) and complete
-    verify = subprocess.run([sys.executable, "-m", "orchestration.operations.audit", "verify"],
+    verify = subprocess.run([sys.executable, "-m", "orchestration.foundations.audit", "verify"],
                             cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True,
                             text=True, timeout=300)
     assert verify.returncode == 0, verify.stdout

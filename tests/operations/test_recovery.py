@@ -17,9 +17,10 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import RunsFilter
 
-from orchestration.operations import audit, recovery
-from orchestration.settings import PROJECT_ROOT
-from orchestration.warehouse import POOL
+from orchestration.foundations import audit
+from orchestration.platform import recovery
+from orchestration.foundations.settings import PROJECT_ROOT
+from orchestration.foundations.warehouse import POOL
 
 PROCESS_TIMEOUT = 600  # a guard against a hang, not a measured assertion
 
