@@ -402,6 +402,9 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             return deliver(protocol_id, p=p, registry=registry, today=today, now=now,
                            force_reason=force_reason, request=request, con=own)
 
+    # first what a killed delivery left (before the refusals: a recorded once-only delivery
+    # that never reached the outbox is published, not refused)
+    recover_staged_deliveries(con, p, registry)
     forced_action: str | None = None
     refusal = validity_refusal(protocol, today)
     if refusal is None and protocol.periodicity.once_only:
@@ -430,7 +433,6 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
     if request is not None:
         _load_request(con, request)
 
-    recover_staged_deliveries(con, p, registry)
     outbox = p.outbox / protocol.id
     outbox.mkdir(parents=True, exist_ok=True)
     tmp = staging.new_partial(p, protocol.id)
@@ -703,6 +705,7 @@ def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
         with connect(p) as own:
             return deliver_protocol(protocol_id, p=p, registry=registry, today=today,
                                     force_reason=force_reason, con=own)
+    recover_staged_deliveries(con, p, registry)  # also when no request is pending
     if protocol.pseudonym.scheme != "request_by_insz":
         return [deliver(protocol_id, p=p, registry=registry, today=today,
                         force_reason=force_reason, con=con)]

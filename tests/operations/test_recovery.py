@@ -136,3 +136,14 @@ def test_a_live_run_is_never_taken_for_a_dead_one(instance):
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not recovery.process_alive(child.pid)
+
+
+def test_a_second_main_job_launched_in_the_ui_waits_in_the_run_queue(instance):
+    """The instance's run queue admits one run with the warehouse/exclusive tag at a time, and
+    both main jobs carry it."""
+    from orchestration.definitions import defs
+
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert {"key": recovery.EXCLUSIVE_TAG, "limit": 1} in limits
+    for job in ("warehouse_job", "school_year_backfill_job"):
+        assert defs.resolve_job_def(job).tags[recovery.EXCLUSIVE_TAG] == "main"
