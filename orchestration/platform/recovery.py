@@ -219,7 +219,7 @@ def recover_dead_runs(instance: dg.DagsterInstance, p: settings.Paths | None = N
                   f"the recovery at the start of the next run")
         instance.report_run_failed(instance.get_run_by_id(run.run_id), reason)
         dead = DeadRun(run, _free_slots(instance, run.run_id), len(orphans))
-        log.warning("%s", dead.message())
+        log.info("%s", dead.message())  # the callers say it: the CLI prints, the sensor logs
         audit.record("recovery", path=audit.log_path(p), action="dead_run_marked_failed",
                      reason=reason, run_id=run.run_id, job=run.job, pid=run.pid,
                      started=run.started, slots_freed=dead.slots_freed,
