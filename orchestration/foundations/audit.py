@@ -70,6 +70,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "forced_action": ("action", "reason"),
     # retention: what was erased under which rule, as counts
     "erasure": ("rule", "counts"),
+    # recovery after a crash: a dead run marked failed (its slots freed), an audit entry or a
+    # delivery an interrupted run left unfinished, completed (orchestration.platform.recovery and the slices)
+    "recovery": ("action", "reason"),
 }
 
 _INSZ_LIKE = re.compile(
@@ -332,13 +335,14 @@ def ingestion_fields(result: Any, run_id: str | None = None) -> dict[str, Any] |
     return fields
 
 
-def record_ingestion(results: list[Any], run_id: str | None = None) -> int:
+def record_ingestion(results: list[Any], run_id: str | None = None,
+                     path: Path | None = None) -> int:
     """One ``ingestion`` entry per file that ingestion loaded or rejected; returns how many."""
     written = 0
     for r in results:
         fields = ingestion_fields(r, run_id)
         if fields is not None:
-            record("ingestion", **fields)
+            record("ingestion", path=path, **fields)
             written += 1
     return written
 

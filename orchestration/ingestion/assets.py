@@ -81,10 +81,9 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         p = settings.paths()
         years = set(context.partition_keys) if context.has_partition_key_range or \
             context.has_partition_key else None
+        # audit trail: one entry per file loaded or rejected, written as each file commits
         with connect(p, vault=True) as con:
-            results = ingest_source(con, p, source, years)
-        # audit trail (orchestration.foundations.audit): one entry per file loaded or rejected
-        audit.record_ingestion(results, run_id=context.run_id)
+            results = ingest_source(con, p, source, years, run_id=context.run_id)
         for r in results:
             if r.status == "rejected":
                 context.log.error(r.message)

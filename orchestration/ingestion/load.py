@@ -174,18 +174,16 @@ def load_file(con: duckdb.DuckDBPyConnection, p: Paths, spec: SourceFile, path: 
         if school_year not in sy.ALL:
             raise FileRejected(path.name, "out_of_range",
                                f"school year {school_year} is outside {sy.ALL[0]}..{sy.ALL[-1]}")
-        result = _load_rows(con, spec, path, env, slot, school_year, master, now)
+        result = _load_rows(con, spec, path, env, slot, school_year, reference_date, master,
+                            now)
     except FileRejected as e:
         return _reject(con, p, spec, path, env, slot, school_year, reference_date, e, now)
-
-    _record_file(con, spec, path, env.sha256, env.size_bytes, slot, school_year, reference_date,
-                 result.received, result.loaded, result.quarantined, "loaded", result.message, now)
     return result
 
 
 def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env: Envelope,
-               slot: str, school_year: str, master: pseudo.MasterKey, now: dt.datetime
-               ) -> FileResult:
+               slot: str, school_year: str, reference_date: dt.date | None,
+               master: pseudo.MasterKey, now: dt.datetime) -> FileResult:
     cols = ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns)
     con.execute("set preserve_insertion_order = true")  # row numbers follow the file
     try:
@@ -270,8 +268,10 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
     key_expr = _key_expr(spec, insz)
     if vault_cols:
         con.execute(f"""
-            delete from vault.identity_{spec.file_type} where _source_file_sha256 in (
-                select sha256 from ingest.files where slot = ? and status = 'loaded')""", [slot])
+            delete from vault.identity_{spec.file_type} where _source_file_sha256 = ? or
+                _source_file_sha256 in (
+                select sha256 from ingest.files where slot = ? and status = 'loaded')""",
+                    [env.sha256, slot])
         con.execute(f"""
             insert into vault.identity_{spec.file_type}
             select {key_expr}, {", ".join(_value(c) for c in vault_cols)}, ?, _source_row, ?
@@ -317,8 +317,6 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         con.execute("rollback")
         raise RuntimeError(f"{path.name}: {env.data_lines} received but {loaded} loaded + "
                            f"{quarantined} quarantined; nothing was committed")
-    con.execute("commit")
-
     rule_counts = dict(con.execute(
         "select rule || coalesce(':' || column_name, ''), count(*) from ingest.quarantine "
         "where sha256 = ? group by all order by all", [env.sha256]).fetchall())
@@ -327,6 +325,11 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         "order by source_row limit ?", [env.sha256, EXAMPLES_IN_MESSAGES]).fetchall()
     message = "; ".join(f"{path.name} row {r}: {rule}" + (f" ({c})" if c else "")
                         for r, rule, c in examples)
+    # The file's row in ingest.files commits with its rows: a crash leaves both or neither
+    # (the audit entry follows; orchestration.ingestion.inbox.reconcile_audit writes a missing one).
+    _record_file(con, spec, path, env.sha256, env.size_bytes, slot, school_year, reference_date,
+                 env.data_lines, loaded, quarantined, "loaded", message, now)
+    con.execute("commit")
     if quarantined:
         log.warning("%s: %d of %d rows quarantined, e.g. %s", path.name, quarantined,
                     env.data_lines, message)
@@ -414,11 +417,13 @@ def _reject(con, p: Paths, spec: SourceFile, path: Path, env: Envelope | None, s
     if not target.exists():
         shutil.copy2(path, target)
     received = env.data_lines if env else _count_lines(path)
+    con.execute("begin")  # the file's row and its quarantine entry: both or neither
     _record_file(con, spec, path, sha, path.stat().st_size, slot, school_year, reference_date,
                  received, 0, received, "rejected", str(e), now)
     con.execute("delete from ingest.quarantine where sha256 = ?", [sha])
     con.execute("insert into ingest.quarantine values (?, ?, ?, 0, ?, null, ?)",
                 [sha, path.name, spec.file_type, f"file_rejected:{e.rule}", now])
+    con.execute("commit")
     log.error("%s", e)
     return FileResult(path.name, spec.file_type, sha, "rejected", slot, school_year, received, 0,
                       received, str(e), {f"file_rejected:{e.rule}": 1})
