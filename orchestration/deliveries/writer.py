@@ -625,7 +625,7 @@ def recover_staged_deliveries(con: duckdb.DuckDBPyConnection, p: Paths,
         protocol_id, final, files, key_version, forced_reason, request_id = row
         protocol = registry.protocol(protocol_id)
         vault_columns = sorted({x.column for d in protocol.delivery_files
-                                for x in fills_of(protocol, d).fills})
+                                for x in fills_of(d)})
         descriptor = json.loads((folder / "datapackage.json").read_text())
         _audit_delivery(protocol, folder.name, json.loads(files), key_version, forced_reason,
                         "forced delivery" if forced_reason else None, None, vault_columns,
@@ -643,37 +643,6 @@ def recover_staged_deliveries(con: duckdb.DuckDBPyConnection, p: Paths,
                      reason="a delivery run stopped before its delivery was complete",
                      half_written_removed=len(partials), unrecorded_removed=removed,
                      published=published)
-    return done
-    registry = registry or load_registry()
-    for folder in sorted(root.glob("*/*")):
-        if not folder.is_dir() or folder.name.startswith(staging.PARTIAL_PREFIX):
-            continue
-        row = con.execute(
-            "select protocol_id, folder, files, key_version, forced_reason, request_id "
-            "from deliveries_log.deliveries where delivery_id = ? and protocol_id = ?",
-            [folder.name, folder.parent.name]).fetchone()
-        if row is None:
-            shutil.rmtree(folder, ignore_errors=True)
-            done.append(f"removed unrecorded {folder.parent.name}/{folder.name}")
-            continue
-        protocol_id, final, files, key_version, forced_reason, request_id = row
-        protocol = registry.protocol(protocol_id)
-        vault_columns = sorted({x.column for d in protocol.delivery_files
-                                for x in fills_of(protocol, d).fills})
-        descriptor = json.loads((folder / "datapackage.json").read_text())
-        _audit_delivery(protocol, folder.name, json.loads(files), key_version, forced_reason,
-                        "forced delivery" if forced_reason else None, None,
-                        vault_columns if (vault_columns or request_id) else [],
-                        descriptor.get("disclosure"), p, request_id=request_id, recovered=True)
-        staging.publish(folder, Path(final))
-        done.append(f"published recorded {protocol_id}/{folder.name}")
-    if done:
-        logger.warning("deliveries left by an interrupted run: %s", "; ".join(done))
-        from orchestration.foundations import audit
-
-        audit.record("recovery", path=audit.log_path(p), action="staged_deliveries_recovered",
-                     reason="a delivery run stopped before its delivery was complete",
-                     outcomes=done)
     return done
 
 
