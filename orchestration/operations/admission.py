@@ -30,7 +30,7 @@ from pathlib import Path
 from orchestration import school_year as sy
 from orchestration.ingestion.load import slot_of
 from orchestration.protocols.registry import Registry
-from orchestration.settings import Paths
+from orchestration.settings import OWNER_FILE, Paths, restricted_dir
 from orchestration.sources import SourceFile, file_types_of, identify
 
 SETTLE_SECONDS = 30
@@ -179,7 +179,7 @@ def evaluate(p: Paths, source: str, cursor: Cursor, registry: Registry, day: dt.
 
 
 def refused_folder(p: Paths, source: str) -> Path:
-    return p.restricted / "refused" / source
+    return p.refused / source
 
 
 def move_refused(p: Paths, source: str, verdict: Verdict) -> Path:
@@ -187,10 +187,11 @@ def move_refused(p: Paths, source: str, verdict: Verdict) -> Path:
     retention job's rule for refused files). Its modification time becomes the refusal time."""
     src = p.inbox_of(source) / verdict.file
     target = refused_folder(p, source) / f"{verdict.sha256[:12]}_{verdict.file}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    restricted_dir(target.parent)
     if target.exists():
         src.unlink()
     else:
         shutil.move(src, target)
+        os.chmod(target, OWNER_FILE)
         os.utime(target)
     return target
