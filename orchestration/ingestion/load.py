@@ -3,9 +3,16 @@ identifiers into the vault, write the pseudonymised rows to ``raw``, quarantine 
 
 Invariants this module guarantees, per file:
 - received rows = loaded rows + quarantined rows (checked before anything is committed);
-- the same bytes load once (deduplicated by SHA-256), so reruns change nothing;
+  received counts records, whatever the line endings (``files.read_envelope``);
+- the same bytes load once (deduplicated by SHA-256), so reruns change nothing; a copy under a
+  new name is recorded (status ``duplicate``) but not loaded;
 - a re-delivery of the same slot (file type + school year / reference date / list kind)
-  supersedes the earlier one in ``raw``; the history stays in ``ingest.files``;
+  supersedes the earlier one in ``raw``; the history stays in ``ingest.files``. One that would
+  shrink the slot sharply or to nothing is **held** for the data steward instead, and a file
+  whose dates are in another format than the contract's is rejected whole: worse data never
+  replaces better;
+- a file rejected whole or held leaves the inbox for the quarantine folder (restricted), so it
+  never breaks its source on every run; nothing that fails while reading escapes as an error;
 - no INSZ, name or address reaches the warehouse file; quarantined raw content and identities
   live only in the vault (the restricted zone); the warehouse keeps file, row, rule and column.
 """

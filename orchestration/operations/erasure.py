@@ -27,7 +27,9 @@ Erasure must be real, so every step is physical:
    atomic rename). The INSZ and keys of the forgotten persons, held only in memory, are then
    searched for in the bytes of the new files and their WAL; a hit fails the run.
 5. **Files.** Landing files, quarantined and refused copies and delivered files whose term ended
-   are deleted.
+   are deleted; so is every copy at rest (landing file under any name, quarantine or refused
+   copy) of a file that lost rows in this run, even while the file's other rows stay, and the
+   scratch copies and DuckDB spill files a dead run left behind.
 
 Every action is written to the audit trail as counts (never values). Rerunning after a crash is
 safe: each step is idempotent and the plan is recomputed from what is left.
