@@ -4,6 +4,6 @@ Importing the package makes the process owner-only (umask 077): the vault, quara
 the audit log and every copy hold personal data from the moment they are created.
 """
 
-from orchestration.settings import owner_only_umask
+from orchestration.foundations.settings import owner_only_umask
 
 owner_only_umask()

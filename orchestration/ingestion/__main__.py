@@ -10,11 +10,12 @@ import argparse
 import logging
 import time
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_sources
 from orchestration.ingestion.load import release_held
-from orchestration.sources import SOURCES
-from orchestration.warehouse import connect
+from orchestration.ingestion.sample import copy_sample_extracts
+from orchestration.foundations.sources import SOURCES
+from orchestration.foundations.warehouse import connect
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,8 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     p = settings.paths()
     if args.sample:
-        from orchestration.main import copy_sample_to_inbox
-        copy_sample_to_inbox(p)
+        copy_sample_extracts(p)
     if args.release_held:
         with connect(p, vault=True) as con:
             target = release_held(con, p, args.release_held, args.reason)

@@ -24,8 +24,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.settings import restricted_dir
-from orchestration.sources import SourceFile
+from orchestration.foundations.settings import restricted_dir
+from orchestration.foundations.sources import SourceFile
 
 _CHUNK = 8 * 1024 * 1024
 _HEAD = 65536

@@ -14,3 +14,6 @@ from orchestration.linkage.duo import (
 )
 
 __all__ = ["DateResult", "evaluate", "link_all", "link_reference_date"]
+
+# What other slices may import from this one.
+PUBLIC_MODULES = ("definitions",)

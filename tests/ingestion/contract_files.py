@@ -11,7 +11,7 @@ import re
 
 from stdnum.be import ssn
 
-from orchestration.sources import SOURCE_FILES, SourceFile
+from orchestration.foundations.sources import SOURCE_FILES, SourceFile
 
 SCHOOL_YEAR = "2023-2024"
 REFERENCE_DATE = dt.date(2023, 10, 2)

@@ -17,10 +17,10 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.ingestion.inbox import ingest_source
-from orchestration.settings import Paths
-from orchestration.warehouse import connect
+from orchestration.foundations.settings import Paths
+from orchestration.foundations.warehouse import connect
 from tests.ingestion.contract_files import SPECS, csv_line, file_name, row, text_column
 
 NAMES = ["D'Hondt", "Gölçük", "Ayşe", "Çarşı", "Van den Broeck", "Zoë", "Noël", "O'Brien"]

@@ -9,11 +9,11 @@ import logging
 import duckdb
 import pytest
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import release_held
-from orchestration.operations import audit
-from orchestration.warehouse import connect
+from orchestration.foundations import audit
+from orchestration.foundations.warehouse import connect
 from tests.ingestion.contract_files import SPECS, csv_line, file_name, row, text_column
 
 ENDINGS = {"lf": ["\n"], "crlf": ["\r\n"], "cr": ["\r"], "mixed": ["\r\n", "\r", "\n"]}

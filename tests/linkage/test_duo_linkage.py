@@ -19,13 +19,13 @@ import duckdb
 import pytest
 from faker import Faker
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import settings
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.linkage import duo
 from orchestration.linkage.duo import Person, evaluate, link_all, normalise, score_pairs, \
     surname_forms
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 
 SAMPLE = settings.PROJECT_ROOT / "data" / "sample"
 D = dt.date(2014, 3, 7)

@@ -9,7 +9,7 @@ import multiprocessing
 import pytest
 
 from orchestration.ingestion.load import FileResult
-from orchestration.operations import audit
+from orchestration.foundations import audit
 from tests.operations.conftest import make_insz
 
 SHA = "ab" * 32
@@ -194,7 +194,7 @@ def test_names_birth_dates_and_addresses_are_refused_like_national_numbers(log, 
 def test_what_the_warehouse_itself_writes_passes_the_guard(log):
     """File names with ISO dates, rules, counts, positions and the registry's own labels."""
     from orchestration.protocols import load_registry
-    from orchestration.operations.retention import protocol_rule_label
+    from orchestration.retention.plan import protocol_rule_label
 
     texts = ["duo_onderwijsdeelnemers_2025-10-15.csv: rejected whole (header): no column of the "
              "contract in the first line (a file without its header row?); unexpected columns "

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 from orchestration.ingestion.inbox import ingest_source
-from orchestration.operations import audit
-from orchestration.operations.admission import Verdict, move_refused
-from orchestration.settings import PROJECT_ROOT
-from orchestration.sources import BY_FILE_TYPE
-from orchestration.warehouse import connect
+from orchestration.foundations import audit
+from orchestration.ingestion.admission import Verdict, move_refused
+from orchestration.foundations.settings import PROJECT_ROOT
+from orchestration.foundations.sources import BY_FILE_TYPE
+from orchestration.foundations.warehouse import connect
 from tests.operations.conftest import write_inbox
 
 
@@ -57,7 +57,7 @@ def test_vault_quarantine_scratch_refused_and_audit_log_are_owner_only_on_disk(d
     restricted, log = data_dir.restricted, audit.log_path(data_dir)
     assert mode(restricted) == 0o700 and mode(data_dir.vault) == 0o600
     [kept] = (data_dir.quarantine_files / "zorgthuis").iterdir()
-    [gone] = (data_dir.refused / "zorgthuis").iterdir()
+    [gone] = (data_dir.refused_of("zorgthuis")).iterdir()
     assert mode(kept) == mode(gone) == 0o600 and mode(kept.parent) == 0o700
     assert mode(log) == 0o600 and mode(log.parent) == 0o700
     assert loose_modes(restricted) == [] and loose_modes(log.parent) == []
