@@ -75,7 +75,7 @@ def test_the_audit_log_is_created_owner_only_whatever_the_umask(tmp_path):
 
 def test_the_benchmark_key_is_created_owner_only_not_restricted_afterwards(tmp_path,
                                                                           monkeypatch):
-    from orchestration.benchmark import throwaway_key
+    from tools.benchmark import throwaway_key
 
     def too_late(self, *args, **kwargs):
         raise AssertionError(f"{self.name} was restricted after it was written")
