@@ -51,7 +51,6 @@ def test_vault_quarantine_scratch_refused_and_audit_log_are_owner_only_on_disk(d
     with connect(data_dir, vault=True) as con:
         results = ingest_source(con, data_dir, "zorgthuis")
     assert sorted(r.status for r in results) == ["loaded", "rejected", "rejected"]
-    audit.record_ingestion(results, run_id="modes")
     move_refused(data_dir, "zorgthuis", Verdict("refused", refused.name, "ab" * 32))
 
     restricted, log = data_dir.restricted, audit.log_path(data_dir)
