@@ -70,7 +70,7 @@ TWIN_SHARED_TOKEN = 0.4  # twins whose first names share a token ("Jan Pieter" /
 PRESENT_NAMESAKE = 0.01  # present DUO children with a namesake elsewhere in the extract
 ABSENT_KINDS = {"absent_twin": 0.35, "absent_namesake_elsewhere": 0.35, "absent": 0.30}
 
-_PARTICLE = re.compile(r"^((?:van|de|der|den|ver|vande|vanden|vander|ten|ter|te|d')\s*)+",
+_PARTICLE = re.compile(r"^(?:(?:vanden|vander|vande|van|den|der|de|ten|ter|te)\s+|d')+",
                        re.IGNORECASE)
 
 
@@ -90,7 +90,8 @@ def _days(d: dt.date) -> int:
 
 
 def _population(n: int, rng: np.random.Generator, pools, streets, postcodes) -> pd.DataFrame:
-    sizes = rng.choice([1, 2, 3, 4], size=int(n / 1.8) + 10, p=[0.45, 0.35, 0.15, 0.05])
+    sizes = rng.choice([1, 2, 3, 4], size=int(n / 1.5) + 10, p=[0.45, 0.35, 0.15, 0.05])
+    sizes = sizes[:int(np.searchsorted(np.cumsum(sizes), n)) + 1]  # just enough families
     n_fam = len(sizes)
     share = names.GROUP_SHARE / names.GROUP_SHARE.sum()
     fam_group = rng.choice(len(names.GROUPS), size=n_fam, p=share)
@@ -127,11 +128,16 @@ def _population(n: int, rng: np.random.Generator, pools, streets, postcodes) -> 
 def _new_first_names(rows: pd.DataFrame, rng: np.random.Generator, pools) -> np.ndarray:
     pool = pools["BE"]
     fem = rng.random(len(rows)) < 0.5
-    first = np.where(fem, pool.first_f[rng.integers(0, len(pool.first_f), len(rows))],
-                     pool.first_m[rng.integers(0, len(pool.first_m), len(rows))])
+    i = rng.integers(0, len(pool.first_f), len(rows))
+    j = rng.integers(0, len(pool.first_m), len(rows))
+    own = rows["firstnames"].str.split(" ").to_numpy()
+    for _ in range(3):  # a first name the twin in the extract does not have
+        first = np.where(fem, pool.first_f[i % len(pool.first_f)], pool.first_m[j % len(pool.first_m)])
+        taken = np.array([f in o for f, o in zip(first, own)], dtype=bool)
+        i, j = i + taken, j + taken
     shared = rng.random(len(rows)) < 0.5  # "Jan Pieter" in the extract, "Jan Karel" at DUO
-    head = rows["firstnames"].str.split(" ").str[0].to_numpy()
-    return np.where(shared & (head != first), head + " " + first, first)
+    head = np.array([o[0] for o in own], dtype=object)
+    return np.where(shared, head + " " + first, first)
 
 
 # ------------------------------------------------------------------ DUO's spelling
@@ -161,7 +167,7 @@ def _particle_variant(s: str, k: int) -> str:
 
 
 def _double_part(s: str, k: int) -> str:
-    parts = [p for p in re.split(r"[- ]", s) if p]
+    parts = [p for p in re.split(r"[- ]", s) if len(p) >= 3]  # "El Amrani" keeps "Amrani"
     if len(parts) < 2 or _PARTICLE.match(s):
         return s
     return parts[0] if k % 2 == 0 else parts[-1]
@@ -229,7 +235,9 @@ def _noisy(duo: pd.DataFrame, rng: np.random.Generator, pools, streets, postcode
         cases.iloc[idx] = cases.iloc[idx] + "day_month_swapped;"
     idx = np.flatnonzero(u["birth_date_typo"] < NOISE["birth_date_typo"])
     if len(idx):
+        day = birth.iloc[idx].dt.day.to_numpy()  # one digit of the day keyed wrong
         shift = rng.choice([-10, -1, 1, 10], size=len(idx))
+        shift = np.where((day + shift < 1) | (day + shift > 28), -shift, shift)
         d.iloc[idx, d.columns.get_loc("birth")] = (birth.iloc[idx] + pd.to_timedelta(shift, "D")
                                                    ).dt.date.to_numpy()
         cases.iloc[idx] = cases.iloc[idx] + "birth_date_typo;"
@@ -268,7 +276,8 @@ def generate(children: int = 40_000, seed: int = 1, duo_share: float = 0.05,
     others = pop[~pop["key"].isin(present["key"])]
     absent_parts, extra_children = [], []
     k_twin = int((kind == "absent_twin").sum())
-    twins_of = others.iloc[rng.choice(len(others), size=k_twin, replace=False)].copy()
+    singles = others[~others["twin"].to_numpy()]  # the absent child is its only twin
+    twins_of = singles.iloc[rng.choice(len(singles), size=k_twin, replace=False)].copy()
     twins_of["firstnames"] = _new_first_names(twins_of, rng, pools)
     twins_of["cases"] = "absent_twin;"
     absent_parts.append(twins_of)
@@ -284,7 +293,10 @@ def generate(children: int = 40_000, seed: int = 1, duo_share: float = 0.05,
         ns = src[["surname", "firstnames", "birth"]].copy()
         ns["street"] = streets[rng.integers(0, len(streets), len(ns))]
         ns["number"] = rng.integers(1, 250, len(ns)).astype(str)
-        ns["postcode"] = postcodes[rng.integers(0, len(postcodes), len(ns))]
+        pick = rng.integers(0, len(postcodes), len(ns))
+        pick = np.where(postcodes[pick] == src["postcode"].to_numpy(), (pick + 1) % len(postcodes),
+                        pick)  # elsewhere: never the same postcode
+        ns["postcode"] = postcodes[pick]
         extra_children.append(ns)
     absent = pd.concat(absent_parts, ignore_index=True)
     absent["true_key"] = ""
