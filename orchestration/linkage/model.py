@@ -115,9 +115,10 @@ COMPARISONS: tuple[Comparison, ...] = (
 PRESENT_PRIOR = 0.95
 #: Automatic link: posterior of the best candidate at least this (and no veto).
 LINK_PROBABILITY = 0.999
-#: A pair is shown to the reviewer as a candidate when its match weight is at least this
-#: (the evidence favours "same child" 2^8 = 256 to 1 over two random children).
-CANDIDATE_WEIGHT = 8.0
+#: A pair is shown to the reviewer as a candidate when its match weight is at least this: the
+#: evidence favours "same child" over "two random children" (swapped names with a changed first
+#: name, or a first-name typo after a move, weigh only a few bits and must still be shown).
+CANDIDATE_WEIGHT = 0.0
 #: At most this many candidates per review case (best first).
 MAX_CANDIDATES = 10
 #: Levels that never link automatically, whatever the weights (precision first).

@@ -21,7 +21,6 @@ from faker import Faker
 from hypothesis import assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rapidfuzz.distance import DamerauLevenshtein
 
 from orchestration import pseudonymisation as pseudo
 from orchestration import settings
@@ -95,13 +94,11 @@ def test_dropped_diacritics_are_an_exact_match():
 
 @pytest.mark.parametrize("duo_side, why", [
     (Person("D'Hondt", "Pieter Jan", D, "Kerkstraat", "12", "9000"), "first names reordered"),
-    (Person("D'Hondt", "Jan", D, "Kerkstraat", "12", "9000"), "missing first name"),
     (Person("D'Hondr", "Jan Pieter", D, "Kerkstraat", "12", "9000"), "typo in the surname"),
     (Person("D'Hnodr", "Jan Pieter", D, "Kerkstraat", "12", "9000"), "two typos in the surname"),
     (Person("D'Hondt", "Jna Pieter", D, "Kerkstraat", "12", "9000"), "typo in a first name"),
     (Person("D'Hondt", "Jan Pieter", D, "Molenweg", "3", "9000"), "moved in the same postcode"),
     (Person("D'Hondr", "Jan Pieter", D, "Molenweg", "3", "9000"), "typo and moved"),
-    (Person("D'Hondt", "Jan", D, "Molenweg", "3", "9000"), "missing first name and moved"),
     (Person("D'Hondt", "Jan Pieter", dt.date(2014, 7, 3), "Kerkstraat", "12", "9000"),
      "day and month swapped"),
     (Person("Jan Pieter", "D'Hondt", D, "Kerkstraat", "12", "9000"), "first and last name swapped"),
@@ -110,6 +107,14 @@ def test_one_kind_of_noise_still_links_as_fuzzy(duo_side, why):
     s = _one(duo_side, BASE)
     assert not s["exact"], why
     assert s["links"] and s["probability"] >= model.LINK_PROBABILITY, (why, s)
+
+
+@pytest.mark.parametrize("duo_first_names", ["Jan", "Jan Pieter Karel", "Pieter"])
+def test_a_missing_or_extra_first_name_goes_to_review_with_the_child_shown(duo_first_names):
+    # "Jan" could be this child or an absent twin "Jan Karel": the reviewer decides
+    s = _one(Person("D'Hondt", duo_first_names, D, "Kerkstraat", "12", "9000"), BASE)
+    assert not s["links"] and s["veto"].startswith("first_names:duo_")
+    assert s["match_weight"] >= model.CANDIDATE_WEIGHT
 
 
 @pytest.mark.parametrize("duo_surname, rr_surname", [
@@ -132,7 +137,7 @@ def test_particles_and_double_surnames_link(duo_surname, rr_surname):
 def test_in_another_postcode_nothing_links_but_the_candidate_is_shown(duo_side, why):
     # a namesake born the same day elsewhere looks exactly like this: review, not a link
     s = _one(duo_side, BASE)
-    assert not s["links"] and s["veto"] == "address:other_postcode", why
+    assert not s["links"] and s["veto"] and s["address"] == "other_postcode", why
     assert s["match_weight"] >= model.CANDIDATE_WEIGHT, why
 
 
@@ -164,7 +169,8 @@ def test_a_shared_first_name_never_outweighs_a_different_one(shared, only_duo, o
     assume(only_duo not in shared and only_duo not in only_rr)
     duo_names = " ".join([*shared, only_duo])
     rr_names = " ".join([*shared, *only_rr])
-    assume(DamerauLevenshtein.distance(duo_names, rr_names) > 2)
+    assume(duckdb.execute("select damerau_levenshtein(?, ?)", [duo_names, rr_names]
+                          ).fetchone()[0] > 2)
     s = _one(Person("Peeters", duo_names, D, "Kerkstraat", "12", "9000"),
              Person("Peeters", rr_names, D, "Kerkstraat", "12", "9000"))
     assert not s["links"] and s["veto"] and s["veto"].startswith("first_names:"), s
@@ -359,8 +365,10 @@ def test_precision_and_recall_against_the_ground_truth(linked):
     print("\nlinkage evaluation:", {k: v for k, v in m.items() if k != "reference_dates"},
           "\nper date:", [r.as_dict() for r in linked["results"]])
     assert m["true_pairs_present"] > 0
-    assert m["precision"] >= 0.99, m
-    assert m["recall"] >= 0.97, m
+    assert m["precision"] == 1.0 and m["wrong_links"] == 0, m
+    # the fixture adds a first name to ~1.5 % of its DUO records: those go to review (a first
+    # name the child lacks may be an absent twin's), so it meets the hard-case bar of 95 %
+    assert m["recall"] >= (0.97 if linked["is_sample"] else 0.95), m
 
 
 def test_every_duo_record_is_linked_or_queued_exactly_once(linked):
