@@ -29,12 +29,15 @@ How (everything set-based in DuckDB; no Python loop over records or pairs)
    and normalise with SQL macros mirroring :func:`normalise`: diacritics, case, apostrophes,
    particles (``Van den Broeck`` = ``Vandenbroeck``; core ``broeck``), surname and first-name
    tokens.
-2. Blocking: equi-joins on hashed keys, a pair is a candidate if it shares any key
-   (:data:`BLOCKING_KEYS`): the birth date with day and month unordered plus the postcode, plus
-   any name token (surname or first name, so swapped names and a part of a double surname meet),
-   plus the first three letters of any name token (typos after the third letter); and the
-   unordered pair (first surname token, first first name) with the postcode or the birth year
-   (a typo in the birth date, also after a move).
+2. Blocking: one equi-join on hashed keys; a pair is a candidate if it shares any key of
+   :data:`BLOCKING_KEYS`: the birth date with day and month unordered plus the postcode, plus
+   any name token (surname or first name, so swapped names and a part of a double surname
+   meet), or plus the first three letters of the surname core or of the first first name
+   (typos after the third letter, also after a move); postcode and birth year plus the surname
+   core or the first first name (a typo in the birth day or month); the unordered pair (first
+   surname token, first first name) with the postcode or the birth year; the birth year, first
+   first name and the surname's last four letters (particles written otherwise, a birth-date
+   typo and a move at once).
 3. Comparison levels and match weights in SQL (:mod:`orchestration.linkage.model`).
 4. Posterior per candidate, vetoes, conflicts and decisions in SQL; a reference date is
    recomputed whole in one transaction, so reruns give the same rows (``linked_at`` is kept for
@@ -291,7 +294,8 @@ def _features(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                        list_filter(string_split(coalesce(f.norm, ''), ' '), lambda w: w <> '')
                            as fn_tokens,
                        nullif(replace(coalesce(a.norm, ''), ' ', ''), '') as street,
-                       nullif(replace(coalesce(n.norm, ''), ' ', ''), '') as nr
+                       nullif(replace(coalesce(n.norm, ''), ' ', ''), '') as nr,
+                       []::varchar[] as fn_known  -- DUO side only, set below
                 from {t}_src x
                 left join _lk_dict s on s.s = x.sn left join _lk_dict f on f.s = x.fn
                 left join _lk_dict a on a.s = x.st left join _lk_dict n on n.s = x.nr)
@@ -312,13 +316,12 @@ def _features(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         create or replace temp table _lk_vocab as
         select w from (select unnest(fn_tokens) as w from _lk_rr) group by w
         having count(*) >= {KNOWN_NAME_CHILDREN}""")
-    for t, rowid in (("_lk_duo", "did"), ("_lk_rr", "rid")):
-        con.execute(f"""
-            create or replace temp table {t} as
-            select x.*, coalesce(k.known, []) as fn_known from {t} x
-            left join (select {rowid}, list(w order by w) as known
-                       from (select {rowid}, unnest(fn_tokens) as w from {t})
-                       semi join _lk_vocab using (w) group by {rowid}) k using ({rowid})""")
+    con.execute("""
+        create or replace temp table _lk_duo as
+        select x.* exclude (fn_known), coalesce(k.known, []) as fn_known from _lk_duo x
+        left join (select did, list(w order by w) as known
+                   from (select did, unnest(fn_tokens) as w from _lk_duo)
+                   semi join _lk_vocab using (w) group by did) k using (did)""")
     con.execute("drop table _lk_vocab")
     return (con.execute("select count(*) from _lk_duo").fetchone()[0],
             con.execute("select count(*) from _lk_rr").fetchone()[0])
@@ -338,41 +341,48 @@ KNOWN_NAME_CHILDREN = 2
 #: Blocking keys: a pair is a candidate when DUO record and child share at least one key.
 #: (name, SQL producing the key values of a record; several rows per record where unnested).
 BLOCKING_KEYS = (
-    ("birth date (day/month unordered) + postcode", "select {id}, 'a' || dk || '|' || pc as k "
+    ("birth date (day/month unordered) + postcode", "select {id}, hash('a', dk, pc) as k "
      "from {t} where dk is not null and pc is not null"),
     ("birth date (day/month unordered) + any name token",
-     "select {id}, 't' || dk || '|' || w as k from (select {id}, dk, unnest(list_distinct("
+     "select {id}, hash('t', dk, w) as k from (select {id}, dk, unnest(list_distinct("
      "sn_tokens || fn_tokens || [sn, sn_core])) as w from {t} where dk is not null) "
      "where w is not null"),
-    ("birth date (day/month unordered) + first 3 letters of any name token",
-     "select distinct {id}, 'p' || dk || '|' || left(w, 3) as k from (select {id}, dk, "
-     "unnest(sn_tokens || fn_tokens) as w from {t} where dk is not null) where length(w) >= 4"),
-    ("postcode + surname without particles", "select {id}, 's' || pc || '|' || sn_core as k "
-     "from {t} where pc is not null and sn_core is not null"),
-    ("postcode + first first name", "select {id}, 'f' || pc || '|' || fn_tokens[1] as k "
-     "from {t} where pc is not null and len(fn_tokens) > 0"),
+    ("birth date (day/month unordered) + first 3 letters of the surname without particles",
+     "select {id}, hash('p', dk, left(sn_core, 3)) as k from {t} "
+     "where dk is not null and sn_core is not null"),
+    ("birth date (day/month unordered) + first 3 letters of the first first name",
+     "select {id}, hash('q', dk, left(fn_tokens[1], 3)) as k from {t} "
+     "where dk is not null and len(fn_tokens) > 0"),
+    ("postcode + birth year + surname without particles",
+     "select {id}, hash('s', pc, birth_year, sn_core) as k from {t} "
+     "where pc is not null and birth_year is not null and sn_core is not null"),
+    ("postcode + birth year + first first name",
+     "select {id}, hash('f', pc, birth_year, fn_tokens[1]) as k from {t} "
+     "where pc is not null and birth_year is not null and len(fn_tokens) > 0"),
     ("postcode + first surname token and first first name (unordered)",
-     "select {id}, 'n' || pc || '|' || name_pair as k from {t} "
+     "select {id}, hash('n', pc, name_pair) as k from {t} "
      "where pc is not null and name_pair is not null"),
     ("birth year + first surname token and first first name (unordered)",
-     "select {id}, 'y' || birth_year || '|' || name_pair as k from {t} "
+     "select {id}, hash('y', birth_year, name_pair) as k from {t} "
      "where birth_year is not null and name_pair is not null"),
     ("birth year + first first name + last 4 letters of the surname",
-     "select {id}, 'e' || birth_year || '|' || fn_tokens[1] || '|' || right(sn, 4) as k "
+     "select {id}, hash('e', birth_year, fn_tokens[1], right(sn, 4)) as k "
      "from {t} where birth_year is not null and len(fn_tokens) > 0 and length(sn) >= 4"),
 )
 
 
 def _block(con: duckdb.DuckDBPyConnection) -> int:
-    for t, rowid, out in (("_lk_duo", "did", "_lk_kd"), ("_lk_rr", "rid", "_lk_kr")):
+    """``_lk_pairs``: the DUO records' keys are hashed into a small table; the children's keys
+    stream through the join without being stored (millions of rows at full scale)."""
+    def keys(t: str, rowid: str) -> str:
         union = " union all ".join(sql.format(id=rowid, t=t) for _, sql in BLOCKING_KEYS)
-        con.execute(f"create or replace temp table {out} as "
-                    f"select {rowid}, hash(k) as h from ({union})")
-    con.execute("""
+        return f"select {rowid}, k as h from ({union})"
+
+    con.execute(f"create or replace temp table _lk_kd as {keys('_lk_duo', 'did')}")
+    con.execute(f"""
         create or replace temp table _lk_pairs as
-        select distinct d.did, r.rid from _lk_kd d join _lk_kr r using (h)""")
+        select distinct d.did, r.rid from ({keys('_lk_rr', 'rid')}) r join _lk_kd d using (h)""")
     con.execute("drop table _lk_kd")
-    con.execute("drop table _lk_kr")
     return con.execute("select count(*) from _lk_pairs").fetchone()[0]
 
 
@@ -427,7 +437,8 @@ def _classify(con: duckdb.DuckDBPyConnection, n_rr: int) -> None:
         with best as (
             select did,
                    max(match_probability) filter (where candidate_rank = 1) as best_score,
-                   max(match_probability) filter (where candidate_rank = 2) as second_score,
+                   coalesce(sum(match_probability) filter (where candidate_rank > 1), 0)
+                       as others_score,
                    max(rid) filter (where candidate_rank = 1) as best_rid,
                    max(match_weight) filter (where candidate_rank = 1) as best_weight,
                    max(veto) filter (where candidate_rank = 1) as best_veto,
@@ -458,7 +469,8 @@ def _classify(con: duckdb.DuckDBPyConnection, n_rr: int) -> None:
                        when b.did is null then null
                        when b.best_veto is not null then b.best_veto
                        when b.best_score >= {model.LINK_PROBABILITY} then null
-                       when b.second_score >= b.best_score / 10 then 'near_tie'
+                       -- short of certain because of other children, or of "not in the extract"
+                       when b.others_score >= 1 - b.best_score - b.others_score then 'near_tie'
                        else 'weak_evidence' end as detail
             from _lk_duo d left join best b using (did)
             left join reviewed v using (did)),
@@ -528,7 +540,7 @@ def _write(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date 
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("_lk_duo_src", "_lk_rr_src", "_lk_dict", "_lk_vocab", "_lk_duo", "_lk_rr", "_lk_kd", "_lk_kr",
+    for t in ("_lk_duo_src", "_lk_rr_src", "_lk_dict", "_lk_vocab", "_lk_duo", "_lk_rr", "_lk_kd",
               "_lk_pairs", "_lk_scored", "_lk_decided", "_lk_candidates", "_lk_outcome",
               "_lk_old"):
         con.execute(f"drop table if exists {t}")
