@@ -41,12 +41,12 @@ docs: setup manifest
 
 # Regenerate the committed synthetic sample (reproducible: same seed, same bytes).
 sample: setup
-	$(BIN)/python -m orchestration.synthetic --pupils 5000 --seed 20261122 --out data/sample
+	$(BIN)/python -m tools.synthetic --pupils 5000 --seed 20261122 --out data/sample
 
 # Speed and memory at Flemish scale (1.2 million pupils; PUPILS=... to change): prints a table.
 PUPILS ?= 1200000
 benchmark: setup manifest
-	$(BIN)/python -m orchestration.benchmark --pupils $(PUPILS)
+	$(BIN)/python -m tools.benchmark --pupils $(PUPILS)
 
 clean:
 	rm -rf data/inbox data/warehouse data/restricted data/outbox data/tmp dbt_project/target

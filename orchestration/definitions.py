@@ -1,24 +1,22 @@
-"""The warehouse's Dagster definitions: gathers the parts, applies no logic of its own."""
+"""The warehouse's Dagster code location: merges the slices' definitions and adds the jobs that
+span them. No logic of its own.
+
+Each slice exports ``defs`` from its ``definitions`` module; ``Definitions.merge`` checks that no
+two slices define the same object.
+"""
 
 import dagster as dg
 
-from orchestration.dbt_assets import dbt_model_assets, dbt_resource
-from orchestration.deliveries.assets import delivery_assets, delivery_column_checks
-from orchestration.ingestion.assets import inbox_specs, source_assets
-from orchestration.jobs import (school_year_automation_sensor, school_year_backfill_job,
-                                warehouse_job)
-from orchestration.linkage.assets import linkage_assets
-from orchestration.quality.checks import quality_assets, quality_checks
-from orchestration.operations.definitions import (operations_assets, operations_jobs,
-                                                  operations_schedules, operations_sensors)
+from orchestration.compliance.definitions import defs as compliance
+from orchestration.deliveries.definitions import defs as deliveries
+from orchestration.ingestion.definitions import defs as ingestion
+from orchestration.jobs import school_year_backfill_job, warehouse_job
+from orchestration.linkage.definitions import defs as linkage
+from orchestration.quality.definitions import defs as quality
+from orchestration.retention.definitions import defs as retention
+from orchestration.transform.definitions import defs as transform
 
-defs = dg.Definitions(
-    assets=[*inbox_specs, *source_assets, *linkage_assets, *dbt_model_assets,
-            *delivery_assets,
-            *operations_assets, *quality_assets],
-    asset_checks=[delivery_column_checks, *quality_checks],
-    jobs=[warehouse_job, school_year_backfill_job, *operations_jobs],
-    schedules=operations_schedules,
-    sensors=[*operations_sensors, school_year_automation_sensor],
-    resources={"dbt": dbt_resource},
+defs = dg.Definitions.merge(
+    ingestion, linkage, transform, quality, deliveries, retention, compliance,
+    dg.Definitions(jobs=[warehouse_job, school_year_backfill_job]),
 )

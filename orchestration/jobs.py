@@ -1,22 +1,16 @@
-"""Jobs and automation over the whole warehouse: the main job, the backfill of a school year, and
-the sensor that keeps the school-year partitions up to date with the raw partitions.
+"""The jobs that span every slice: the main job and the backfill of a school year.
 
 Both are partitioned by school year. ``warehouse_job`` runs over every school year in one run
 (``python -m orchestration.main``): ingestion, a full dbt build, checks, deliveries.
 ``school_year_backfill_job`` reprocesses the school years of its run (one partition, or a range
 in one run): ingests their new files and rebuilds their partitions of the per-year models only,
 leaving every other school year's rows as they are; no delivery goes out.
-``school_year_automation_sensor``: when a raw partition changes (the inbox sensor's ingestion run
-of a new file, an erasure), the partitioned models that read that table are rebuilt for that
-school year only (one new counting-date file recomputes only what depends on it); the plain
-models and the deliveries wait for the next delivery or main run.
 """
 
 import dagster as dg
 
-from orchestration.dbt_assets import school_year_dbt_models
-from orchestration.operations.definitions import DEFAULT_SENSOR_STATUS
-from orchestration.partitions import school_year_partitions
+from orchestration.platform.partitions import school_year_partitions
+from orchestration.transform.assets import school_year_dbt_models
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
@@ -36,15 +30,4 @@ school_year_backfill_job = dg.define_asset_job(
                 "and leave every other school year as it is. Models that span school years "
                 "(tracks, deliveries) are rebuilt by the next warehouse_job or delivery run. "
                 "Launch with one partition or a range (one run, dbt --vars window).",
-)
-
-
-school_year_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "school_year_automation_sensor",
-    target=dg.AssetSelection.assets(school_year_dbt_models),
-    default_status=DEFAULT_SENSOR_STATUS,
-    minimum_interval_seconds=60,
-    description="Rebuilds the school-year partitions of the per-year models whose raw input "
-                "changed (AutomationCondition.eager on the partitioned dbt assets): one run per "
-                "change, for that school year only, with the window as dbt --vars.",
 )

@@ -9,32 +9,21 @@ the whole warehouse for every school year in one run on the Dagster instance in
 from __future__ import annotations
 
 import argparse
-import filecmp
-import shutil
 import sys
 
 import dagster as dg
 
-from orchestration import school_year, settings
-from orchestration.partitions import school_years_tags
-from orchestration.warehouse import connect
+from orchestration.deliveries.requests import copy_sample_requests
+from orchestration.foundations import school_year, settings
+from orchestration.ingestion.sample import copy_sample_extracts
+from orchestration.platform.partitions import school_years_tags
+from orchestration.foundations.warehouse import connect
 
 
 def copy_sample_to_inbox(p: settings.Paths) -> int:
     """Drop every sample extract in its source's inbox, and the sample's synthetic request files
     (vtc_2015_35/29/31) in the request inbox; identical files are left alone."""
-    from orchestration.deliveries.requests import copy_sample_requests
-
-    copied = copy_sample_requests(p)
-    for src in sorted(p.sample.glob("*/*.csv")):
-        if src.parent.name.startswith("_"):  # ground truth is not a source
-            continue
-        target = p.inbox_of(src.parent.name) / src.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists() or not filecmp.cmp(src, target, shallow=False):
-            shutil.copy2(src, target)
-            copied += 1
-    return copied
+    return copy_sample_requests(p) + copy_sample_extracts(p)
 
 
 # The console shows INFO and up (progress, refusals, failures); the DEBUG event stream stays in

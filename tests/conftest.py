@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration import settings
+from orchestration.foundations import settings
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for orchestration.calendar: the Flemish school calendar and the protocol dates.
+"""Tests for orchestration.foundations.calendar: the Flemish school calendar and the protocol dates.
 
 The expected calendar is the published table in /work/shared/DOMAIN.md §5 (school years 2017-18 to
 2025-26; 2026-27 added here from the same BVR rules) and, independently of the holidays package,
@@ -11,8 +11,8 @@ import datetime as dt
 
 import pytest
 
-from orchestration import calendar as cal
-from orchestration import school_year as sy
+from orchestration.foundations import calendar as cal
+from orchestration.foundations import school_year as sy
 
 D = dt.date.fromisoformat
 
@@ -505,7 +505,7 @@ def test_the_committed_seed_equals_what_the_calendar_produces_now(tmp_path):
     fresh = cal.write_counting_dates_seed(tmp_path / "counting_dates.csv")
     assert cal.SEED_PATH.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
         "dbt_project/seeds/reference/counting_dates.csv is stale: run "
-        "`.venv/bin/python -m orchestration.calendar`"
+        "`.venv/bin/python -m orchestration.foundations.calendar`"
     )
 
 

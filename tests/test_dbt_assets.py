@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from orchestration import school_year
-from orchestration.dbt_assets import (INDIRECT_SELECTION, PARTITIONED_TAG, WINDOW_VARS,
+from orchestration.foundations import school_year
+from orchestration.transform.assets import (INDIRECT_SELECTION, PARTITIONED_TAG, WINDOW_VARS,
                                       partitioned_build_args,
                                       plain_build_args, plain_dbt_models,
                                       school_year_dbt_models)
-from orchestration.dbt_project import warehouse_dbt_project
+from orchestration.platform.dbt_project import warehouse_dbt_project
 
 ALL = school_year.ALL
 

@@ -1,12 +1,12 @@
 """The code location loads as `dagster dev -w workspace.yaml` would load it: every job resolves,
 and the steward finds a schedule per periodic protocol, a sensor per source inbox, the backfill
-job and the operations pages."""
+job and the compliance pages."""
 
 import dagster as dg
 
-from orchestration import school_year
+from orchestration.foundations import school_year
 from orchestration.protocols import load_registry
-from orchestration.sources import SOURCES
+from orchestration.foundations.sources import SOURCES
 
 
 def test_every_job_of_the_code_location_resolves():
@@ -14,7 +14,7 @@ def test_every_job_of_the_code_location_resolves():
 
     jobs = {j.name for j in defs.resolve_all_job_defs()}
     assert {"warehouse_job", "school_year_backfill_job", "deliver_zorgthuis",
-            "ingest_discimus_job", "retention_job", "operations_report_job"} <= jobs
+            "ingest_discimus_job", "retention_job", "compliance_report_job"} <= jobs
     dg.Definitions.validate_loadable(defs)
 
 
@@ -26,7 +26,7 @@ def test_the_ui_shows_a_schedule_per_periodic_protocol_and_a_sensor_per_inbox():
     periodic = {pid for pid in registry.ids
                 if registry.protocol(pid).periodicity.kind in ("periodic", "yearly")}
     assert {f"deliver_{pid}_schedule" for pid in periodic} | {"retention_daily",
-                                                               "operations_report_daily"} \
+                                                               "compliance_report_daily"} \
         == schedules
     assert "deliver_naft_evaluation_schedule" not in schedules  # once: a job only
     sensors = {s.name for s in defs.sensors}

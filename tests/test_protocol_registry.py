@@ -16,8 +16,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from orchestration import school_year as sy
-from orchestration import sources
+from orchestration.foundations import school_year as sy
+from orchestration.foundations import sources
 from orchestration.protocols import (
     COLUMN_TYPES,
     DEFINITIONS_DIR,
@@ -369,7 +369,7 @@ def _resolve(counting_date, school_year: str, calendar) -> dt.date:
 
 
 def test_counting_date_rules_agree_with_the_calendar_module(registry):
-    calendar = pytest.importorskip("orchestration.calendar")
+    calendar = pytest.importorskip("orchestration.foundations.calendar")
     for school_year in ("2023-24", "2024-25", "2025-26"):
         known = {**calendar.counting_dates(school_year),
                  **calendar.duo_reference_dates(school_year)}

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from stdnum.be import ssn
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 
 # Published vectors: python-stdnum docstrings and doctests (see shared DOMAIN.md).
 VALID = ["85073003328", "17073003384", "00000100166", "00000100195", "85073500107",

@@ -1,5 +1,5 @@
 {#-
-    School-year partitions (orchestration/dbt_assets.py, selector `school_year_partitioned`).
+    School-year partitions (orchestration/transform/assets.py, selector `school_year_partitioned`).
 
     A model partitioned by school year is `incremental` with the strategy `school_year_window`
     (set in dbt_project.yml). Dagster passes the run's partitions as

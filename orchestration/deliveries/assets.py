@@ -38,7 +38,7 @@ from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import column_differences, delivery_models, model_name
 from orchestration.protocols import load_registry
 from orchestration.protocols.registry import Protocol, Registry
-from orchestration.warehouse import POOL, connect
+from orchestration.foundations.warehouse import POOL, connect
 
 CHECK_NAME = "columns_match_registry"
 REFUSAL_CHECK = "delivery_allowed"

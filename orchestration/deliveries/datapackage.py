@@ -16,26 +16,18 @@ the descriptor and every CSV resource in full.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestration.foundations.hashing import sha256_of
 from orchestration.protocols.registry import DeliveryFile
 
 FRICTIONLESS_TYPES = {"varchar": "string", "integer": "integer", "bigint": "integer",
                       "boolean": "boolean", "date": "date", "double": "number",
                       "decimal": "number"}
 CSV_DIALECT = {"delimiter": ";", "header": True, "quoteChar": "\""}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def table_schema(delivery: DeliveryFile) -> dict[str, Any]:
@@ -77,7 +69,7 @@ class WrittenPart:
                 "format": fmt,
                 "mediatype": media,
                 "bytes": path.stat().st_size,
-                "hash": f"sha256:{sha256_file(path)}",
+                "hash": f"sha256:{sha256_of(path)}",
                 "rows": self.rows,
                 "title": f"{self.delivery.id}: {self.name}",
                 "description": " ".join(self.delivery.description.split()),
@@ -205,7 +197,7 @@ def validate(package_path: Path, *, descriptor: bool = True) -> Validation:
         if path.stat().st_size != resource.get("bytes"):
             errors.append(f"{resource['name']}: bytes {resource.get('bytes')} != "
                           f"{path.stat().st_size}")
-        if resource.get("hash") != f"sha256:{sha256_file(path)}":
+        if resource.get("hash") != f"sha256:{sha256_of(path)}":
             errors.append(f"{resource['name']}: SHA-256 does not match")
         if resource.get("format") == "parquet":
             errors += _check_parquet(resource, folder,

@@ -23,7 +23,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from orchestration.deliveries.pseudonyms import register_pseudonym_macros
 from orchestration.protocols import load_registry
-from orchestration.pseudonymisation import master_key
+from orchestration.foundations.pseudonymisation import master_key
 
 
 class Plugin(BasePlugin):

@@ -7,7 +7,7 @@
   pupil key delivered in a person-level file, for GDPR art. 19 (telling recipients about a
   rectification or erasure). Pupil keys only: never an INSZ or a protocol pseudonym.
 
-The audit trail (``orchestration.operations.audit``) gets the events: delivery, vault use,
+The audit trail (``orchestration.foundations.audit``) gets the events: delivery, vault use,
 forced second delivery, refusal. :func:`audit_event` records into it and never lets a logging
 problem pass silently.
 """
@@ -81,7 +81,7 @@ def audited_deliveries(p, protocol_id: str) -> list[PreviousDelivery]:
     once-only protocol stays delivered even when ``deliveries_log`` was lost."""
     import datetime as dt
 
-    from orchestration.operations import audit
+    from orchestration.foundations import audit
 
     path = audit.log_path(p)
     if not path.exists():
@@ -127,13 +127,13 @@ def audit_event(event_type: str, p=None, **fields: Any) -> bool:
     """Record an event in the audit trail of the data folder ``p`` (default: the current one);
     False (and a warning) when the type is unknown there.
 
-    The audit log is the operations package's; an event type it does not know is logged to the
+    The audit log is a foundation (orchestration.foundations.audit); an event type it does not know is logged to the
     Python log instead and reported by the caller.
     """
-    from orchestration.operations import audit
+    from orchestration.foundations import audit
 
     if event_type not in audit.EVENT_TYPES:
-        logger.warning("audit event type %r is not known to orchestration.operations.audit; "
+        logger.warning("audit event type %r is not known to orchestration.foundations.audit; "
                        "logged here only: %s", event_type, fields)
         return False
     audit.record(event_type, path=audit.log_path(p) if p is not None else None, **fields)

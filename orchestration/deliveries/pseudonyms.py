@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration import school_year as sy
+from orchestration.foundations import school_year as sy
 from orchestration.protocols.registry import Protocol, Registry
-from orchestration.pseudonymisation import (MasterKey, hmac_hex, master_key, protocol_key,
+from orchestration.foundations.pseudonymisation import (MasterKey, hmac_hex, master_key, protocol_key,
                                             register_hmac)
 
 HASHED_SCOPES = ("protocol", "school_year")

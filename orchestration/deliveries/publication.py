@@ -19,8 +19,8 @@ The release record of each published file (the true figures and the pattern, res
 kept in ``data/restricted/disclosure/<protocol>/<file>/`` once the delivery is made, and passed as
 ``previous`` the next time, as orchestration/disclosure/README.md asks.
 
-When ``orchestration.disclosure`` cannot be imported, the fallback here applies **primary
-suppression only** to the aggregated model (a count of 1 to threshold - 1 becomes empty, and a
+Without a warehouse connection (a file that has no microdata model, or a unit test of one
+aggregated table) the fallback here applies **primary suppression only** to the aggregated model (a count of 1 to threshold - 1 becomes empty, and a
 rate or share resting on it too) and says so in the result, so the delivery's metadata shows it.
 """
 
@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration import disclosure
 from orchestration.deliveries.spec import model_name
 from orchestration.protocols.registry import DeliveryFile, Protocol
 
@@ -177,19 +178,6 @@ def needs_protection(delivery: DeliveryFile) -> bool:
     return delivery.suppress_small_counts
 
 
-def _disclosure():
-    """The disclosure package's publish step, or None when it is not there."""
-    try:
-        from orchestration import disclosure
-        from orchestration.disclosure.counting import MISSING
-    except ImportError:
-        return None
-    if not all(hasattr(disclosure, n) for n in ("publish", "policy_from_registry", "TOTAL")):
-        return None
-    disclosure.MISSING = MISSING
-    return disclosure
-
-
 def publish(table: pa.Table, protocol: Protocol, delivery: DeliveryFile,
             con: duckdb.DuckDBPyConnection | None = None, *, restricted: Path | None = None,
             release: str = "") -> Publication:
@@ -199,8 +187,7 @@ def publish(table: pa.Table, protocol: Protocol, delivery: DeliveryFile,
     (its suppression pattern is carried forward, so two releases cannot be subtracted)."""
     key = (protocol.id, delivery.id)
     threshold = protocol.disclosure.small_count_threshold
-    disclosure = _disclosure()
-    if disclosure is not None and key in MICRODATA and con is not None:
+    if key in MICRODATA and con is not None:
         previous = None
         if restricted is not None:
             folder = record_folder(restricted, protocol.id, delivery.id)

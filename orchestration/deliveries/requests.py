@@ -27,8 +27,8 @@ from pathlib import Path
 
 from stdnum.be import ssn
 
-from orchestration.pseudonymisation import normalise_insz
-from orchestration.settings import Paths
+from orchestration.foundations.pseudonymisation import normalise_insz
+from orchestration.foundations.settings import Paths
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

@@ -43,15 +43,15 @@ from typing import Any, Literal
 
 import duckdb
 
-from orchestration import school_year as sy
+from orchestration.foundations import school_year as sy
 from orchestration.deliveries import datapackage, log, publication, requests
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import (column_differences, fills_of, link_columns,
                                            model_name)
 from orchestration.protocols import load_registry
 from orchestration.protocols.registry import DeliveryFile, Protocol, Registry
-from orchestration.settings import PROJECT_ROOT, Paths, paths
-from orchestration.warehouse import connect
+from orchestration.foundations.settings import PROJECT_ROOT, Paths, paths
+from orchestration.foundations.warehouse import connect
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def once_only_refusal(protocol: Protocol, previous: list[log.PreviousDelivery],
 def check_force_reason(force_reason: str | None) -> str | None:
     """The reason stripped, None when empty; refuses a reason the audit log could not take
     (one that holds an INSZ or a pseudonym-shaped token): it is logged verbatim."""
-    from orchestration.operations import audit
+    from orchestration.foundations import audit
 
     reason = (force_reason or "").strip() or None
     if reason is not None:
@@ -461,8 +461,8 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             written += _write_parts(con, delivery, table, tmp)
             con.execute(f"drop table {table}")
         outcome.parts = [PartSummary(w.delivery.id, w.name, w.rows,
-                                     datapackage.sha256_file(w.csv),
-                                     datapackage.sha256_file(w.parquet)) for w in written]
+                                     datapackage.sha256_of(w.csv),
+                                     datapackage.sha256_of(w.parquet)) for w in written]
         fingerprint = _fingerprint(outcome.parts, key_version)
         previous = log.previous_deliveries(con, protocol.id,
                                            request.request_id if request else None)

@@ -6,6 +6,7 @@ registry gives for that output.
 """
 
 from orchestration.disclosure.attack import Audit, Finding, audit, feasible_bounds
+from orchestration.disclosure.counting import MISSING
 from orchestration.disclosure.differencing import ReleaseRecord, small_differences
 from orchestration.disclosure.policy import (DisclosureError, DisclosurePolicy, policy_for,
                                              policy_from_registry)
@@ -20,7 +21,7 @@ from orchestration.disclosure.secondary import Protection, protect
 from orchestration.disclosure.tables import TOTAL, CellSystem, Dimension, TableSpec, build_system
 
 __all__ = [
-    "TOTAL", "Audit", "CellSystem", "Dimension", "DisclosureError", "DisclosurePolicy", "Finding",
+    "MISSING", "TOTAL", "Audit", "CellSystem", "Dimension", "DisclosureError", "DisclosurePolicy", "Finding",
     "Protection", "ProtectionNote", "Publication", "PublishedTable", "ReleaseRecord",
     "Requirements", "SchoolPortrait", "SchoolStats", "TableSpec", "audit", "build_system",
     "check_columns", "check_public_frame", "feasible_bounds", "is_rank_column",
@@ -28,3 +29,6 @@ __all__ = [
     "publish", "school_portrait", "school_portraits", "small_differences", "to_display",
     "validate_school_id",
 ]
+
+# What other slices may import from this one.
+PUBLIC_MODULES = ()

@@ -10,10 +10,11 @@ import argparse
 import logging
 import time
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_sources
-from orchestration.sources import SOURCES
-from orchestration.warehouse import connect
+from orchestration.ingestion.sample import copy_sample_extracts
+from orchestration.foundations.sources import SOURCES
+from orchestration.foundations.warehouse import connect
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,8 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     p = settings.paths()
     if args.sample:
-        from orchestration.main import copy_sample_to_inbox
-        copy_sample_to_inbox(p)
+        copy_sample_extracts(p)
     started = time.perf_counter()
     with connect(p, vault=True) as con:
         results = ingest_sources(con, p, args.source or list(SOURCES))

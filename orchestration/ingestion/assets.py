@@ -10,13 +10,14 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import FileResult
-from orchestration.operations import audit
-from orchestration.partitions import school_year_partitions
-from orchestration.sources import SOURCES, file_types_of
-from orchestration.warehouse import POOL, connect
+from orchestration.foundations import audit
+from orchestration.platform.asset_keys import inbox_asset_key, raw_asset_key
+from orchestration.platform.partitions import school_year_partitions
+from orchestration.foundations.sources import SOURCES, file_types_of
+from orchestration.foundations.warehouse import POOL, connect
 
 SOURCE_DESCRIPTIONS = {
     "discimus": "Discimus (AGODI): enrolments, pupil characteristics, absences, attests",
@@ -27,14 +28,6 @@ SOURCE_DESCRIPTIONS = {
     "rijksregister": "Rijksregister: compulsory-school-age children in Flanders and Brussels",
     "school_register": "School register (AGODI/DOV): schools, branches, capacity",
 }
-
-
-def inbox_asset_key(source: str) -> dg.AssetKey:
-    return dg.AssetKey(["inbox", source])
-
-
-def raw_asset_key(file_type: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", file_type])
 
 
 inbox_specs = [
@@ -101,7 +94,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
             context.has_partition_key else None
         with connect(p, vault=True) as con:
             results = ingest_source(con, p, source, years)
-        # audit trail (orchestration.operations): one entry per file loaded or rejected
+        # audit trail (orchestration.foundations.audit): one entry per file loaded or rejected
         audit.record_ingestion(results, run_id=context.run_id)
         for r in results:
             if r.status == "rejected":

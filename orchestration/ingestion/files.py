@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.sources import SourceFile
+from orchestration.foundations.sources import SourceFile
 
 _CHUNK = 8 * 1024 * 1024
 _BLANK_LINE = re.compile(rb"(?=\n\r?\n)")  # overlapping: each empty line once

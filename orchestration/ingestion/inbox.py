@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.ingestion.load import FileResult, ensure_schema, load_file, slot_of, \
     _ensure_raw_table
-from orchestration.settings import Paths
-from orchestration.sources import SourceFile, file_types_of, identify
+from orchestration.foundations.settings import Paths
+from orchestration.foundations.sources import SourceFile, file_types_of, identify
 
 log = logging.getLogger(__name__)
 

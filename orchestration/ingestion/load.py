@@ -13,7 +13,6 @@ Invariants this module guarantees, per file:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -22,16 +21,17 @@ from pathlib import Path
 import duckdb
 from stdnum.be import bis, nn
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import school_year as sy
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import school_year as sy
 from orchestration.ingestion.files import Envelope, FileRejected, check_header, read_envelope
-from orchestration.settings import Paths
-from orchestration.sources import Column, SourceFile
+from orchestration.foundations.hashing import sha256_of
+from orchestration.foundations.raw_layout import (PROVENANCE, has_personal_record_key, raw_columns,
+                                                  slot_of)
+from orchestration.foundations.settings import Paths
+from orchestration.foundations.sources import Column, SourceFile
 
 log = logging.getLogger(__name__)
 
-PROVENANCE = (("_source_file", "varchar"), ("_source_file_sha256", "varchar"),
-              ("_source_row", "bigint"), ("_loaded_at", "timestamp"), ("_school_year", "varchar"))
 EXAMPLES_IN_MESSAGES = 10
 
 
@@ -79,25 +79,6 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         create table if not exists vault.quarantine_rows (
             sha256 varchar, file_name varchar, file_type varchar, source_row bigint,
             rules varchar, raw_record varchar)""")
-
-
-def raw_columns(spec: SourceFile) -> list[tuple[str, str]]:
-    """The raw table's columns: plain columns as text, the INSZ replaced by ``pupil_key``,
-    vault columns left out, a ``record_key`` where the source's own key is personal."""
-    cols: list[tuple[str, str]] = []
-    for c in spec.columns:
-        if c.sensitivity == "insz":
-            cols.append(("pupil_key", "varchar"))
-        elif c.sensitivity == "plain":
-            cols.append((c.name, "varchar"))
-    if _has_personal_record_key(spec):
-        cols.append(("record_key", "varchar"))
-    return cols + list(PROVENANCE)
-
-
-def _has_personal_record_key(spec: SourceFile) -> bool:
-    vault_cols = {c.name for c in spec.columns if c.sensitivity == "vault"}
-    return any(k in vault_cols for k in spec.key_columns)
 
 
 def _ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: SourceFile) -> None:
@@ -156,15 +137,6 @@ def _insz_column(spec: SourceFile) -> Column | None:
 
 
 # ------------------------------------------------------------------ the load
-
-def slot_of(spec: SourceFile, groups: dict[str, str]) -> tuple[str, str, dt.date | None]:
-    """(slot, school year, reference date) from the file name's named groups."""
-    ref = dt.date.fromisoformat(groups["reference_date"]) if "reference_date" in groups else None
-    school_year = sy.key(sy.start_year(groups["school_year"])) if "school_year" in groups \
-        else sy.of_date(ref)
-    parts = [spec.file_type] + [groups[k] for k in sorted(groups)]
-    return "/".join(parts), school_year, ref
-
 
 class DevelopmentKeyRefused(RuntimeError):
     """The development key may only touch the committed synthetic sample."""
@@ -313,7 +285,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
             select_cols.append("_pupil_key")
         elif c.sensitivity == "plain":
             select_cols.append(_value(c))
-    if _has_personal_record_key(spec):
+    if has_personal_record_key(spec):
         select_cols.append(key_expr)
     con.execute("begin")
     previous = [r[0] for r in con.execute(
@@ -436,7 +408,7 @@ def _register_insz(con: duckdb.DuckDBPyConnection, insz: Column, now: dt.datetim
 def _reject(con, p: Paths, spec: SourceFile, path: Path, env: Envelope | None, slot: str,
             school_year: str, reference_date, e: FileRejected, now) -> FileResult:
     """Keep a rejected file in the restricted quarantine folder and record it."""
-    sha = env.sha256 if env else _sha256(path)
+    sha = env.sha256 if env else sha256_of(path)
     target = p.quarantine_files / spec.source / f"{sha[:12]}_{path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -464,11 +436,3 @@ def _count_lines(path: Path) -> int:
     """Records of a file that could not be read as text: its lines after the header."""
     with path.open("rb") as f:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 23), b"")) - 1, 0)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(8 * 1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()

@@ -8,12 +8,11 @@ DuckDB files. Metadata holds counts only.
 
 import dagster as dg
 
-from orchestration import settings
+from orchestration.foundations import settings
+from orchestration.foundations.warehouse import POOL, connect
 from orchestration.linkage import duo, model
-from orchestration.warehouse import POOL, connect
+from orchestration.platform.asset_keys import DUO_LINKS_KEY, DUO_REVIEW_KEY
 
-DUO_LINKS_KEY = dg.AssetKey(["linkage", "duo_links"])
-DUO_REVIEW_KEY = dg.AssetKey(["linkage", "duo_review"])
 _DEPS = [dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])]
 
 

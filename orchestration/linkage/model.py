@@ -5,14 +5,15 @@ comparison falls in exactly one **level** (the first whose SQL condition holds).
 model holds
 
 - ``m`` = P(level | the pair is the same child), estimated from the labelled hard-case benchmark
-  (``orchestration.synthetic.linkage_benchmark``), and
+  (``tools.synthetic.linkage_benchmark``), and
 - ``u`` = P(level | two different children), estimated on random pairs of the same data,
 
 both by splink (``estimate_m_from_label_column``, ``estimate_u_using_random_sampling``; see
 :func:`estimate`). The pair's **match weight** is the sum of ``log2(m / u)`` over its levels: how
 many bits the evidence favours "same child" over "different children". The parameters live in
-``duo_model.json`` beside this module; ``python -m orchestration.linkage.model`` re-estimates them
-and prints the table the linkage README shows.
+``duo_model.json`` beside this module; ``python -m tools.synthetic.linkage_benchmark
+--estimate-model --write-model`` re-estimates them and prints the table the linkage README
+shows.
 
 The SQL conditions read DUO's side with suffix ``_l`` and the Rijksregister's with ``_r`` (splink's
 convention), over the normalised fields the linkage prepares: ``sn`` (surname, no spaces),
@@ -245,41 +246,3 @@ def table(params: dict | None = None) -> str:
             rows.append(f"| {c.name} | {lv.label} | {p['m']:.4g} | {p['u']:.3g} | "
                         f"{w[c.name][lv.label]:+.1f} |")
     return "\n".join(rows)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Re-estimate the parameters on the hard-case benchmark and write ``duo_model.json``."""
-    import argparse  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
-
-    import duckdb  # noqa: PLC0415
-
-    from orchestration.linkage import duo  # noqa: PLC0415
-    from orchestration.synthetic import linkage_benchmark as lb  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(prog="python -m orchestration.linkage.model",
-                                     description=main.__doc__)
-    parser.add_argument("--children", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=2)  # not the benchmark's default seed 1
-    parser.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.name}")
-    args = parser.parse_args(argv)
-    bench = lb.generate(args.children, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        con = duckdb.connect(str(Path(tmp) / "estimate.duckdb"))
-        lb.load(con, bench)
-        duo.prepare(con, bench.peildatum, bench.peildatum)
-        cols = ", ".join(FEATURE_COLUMNS)
-        con.execute(f"create table est_duo as select {cols}, t.true_key as label from _lk_duo d "
-                    f"left join bench_truth t on t.record_key = d.uid")
-        con.execute(f"create table est_rr as select {cols}, uid as label from _lk_rr")
-        result = estimate(con, "est_duo", "est_rr")
-        con.close()
-    result["estimated_on"] = {"benchmark_children": args.children, "seed": args.seed}
-    if args.write:
-        MODEL_FILE.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(table(result["comparisons"]))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -39,7 +39,7 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       ValidationError, model_validator)
 
-from orchestration import school_year as sy
+from orchestration.foundations import school_year as sy
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 
@@ -191,7 +191,7 @@ class TextReference(_Model):
 class Party(_Model):
     name: Text
     short_name: Text
-    systems: list[SnakeId] = Field(default_factory=list)  # source systems (orchestration.sources)
+    systems: list[SnakeId] = Field(default_factory=list)  # source systems (orchestration.foundations.sources)
     acts_for: str | None = None  # processors: whose processor
     role: str | None = None
 
@@ -266,7 +266,7 @@ class CountingDate(_Model):
 
     rule: first_school_day_of_month (month), calendar_date (month and day, whatever the
     weekday) or date_or_next_school_day (month and day, or the first school day after).
-    The names are those of ``orchestration.calendar``.
+    The names are those of ``orchestration.foundations.calendar``.
     """
 
     name: SnakeId

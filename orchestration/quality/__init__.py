@@ -11,3 +11,6 @@
 - ``ground_truth``: recall against the synthetic generator's injected defects.
 - ``gx_duckdb`` and ``gx_runner``: the fixed GX engine for DuckDB and the privacy-safe runner.
 """
+
+# What other slices may import from this one.
+PUBLIC_MODULES = ("definitions",)

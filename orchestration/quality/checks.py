@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration import settings
-from orchestration.ingestion.assets import raw_asset_key
-from orchestration.linkage.assets import DUO_REVIEW_KEY as LINKAGE_KEY
+from orchestration.foundations import settings
 from orchestration.quality import register, reports, suites
 from orchestration.quality.rules import linkage_rules, raw_rules
 from orchestration.quality.suites import Expectation
-from orchestration.sources import SOURCE_FILES
-from orchestration.warehouse import POOL, connect
+from orchestration.foundations.sources import SOURCE_FILES
+from orchestration.foundations.warehouse import POOL, connect
+from orchestration.platform.asset_keys import DUO_REVIEW_KEY as LINKAGE_KEY
+from orchestration.platform.asset_keys import raw_asset_key
 
 if TYPE_CHECKING:  # GX is imported when a check runs, not when definitions load
     from orchestration.quality import gx_runner

@@ -1,6 +1,6 @@
 """Measure the findings register against the synthetic generator's injected defects.
 
-``python -m orchestration.synthetic ... --defects RATE`` lists every injected defect in
+``python -m tools.synthetic ... --defects RATE`` lists every injected defect in
 ``_ground_truth/defects.csv`` (file relative to the output folder; row = 1-based data row in the
 file as written, 0 = the whole file; kind; column). A defect counts as found when a finding of one
 of the rules that detect its kind (:data:`RULES_BY_KIND`) holds a record with the same file name

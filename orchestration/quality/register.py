@@ -123,7 +123,7 @@ def terms_for_source(source: str, overrides: Mapping[str, str] | None = None
 @lru_cache(maxsize=1)
 def protocols_of_sources() -> dict[str, tuple[str, ...]]:
     """{source system: article-7 protocol ids} with the registry's defaults (for GX meta)."""
-    from orchestration.sources import SOURCES
+    from orchestration.foundations.sources import SOURCES
 
     return {s: tuple(t.protocol_id for t in terms_for_source(s, overrides={})) for s in SOURCES}
 

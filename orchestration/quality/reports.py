@@ -26,10 +26,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.quality import register
 from orchestration.quality.rules import CATEGORIES, CATEGORY_NL, by_key
-from orchestration.sources import SOURCES, file_types_of
+from orchestration.foundations.sources import SOURCES, file_types_of
 
 CSV_COLUMNS = ("finding_id", "article7_category", "rule", "file", "row", "own_record_key",
                "column")

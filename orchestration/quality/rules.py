@@ -47,10 +47,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from orchestration import calendar
-from orchestration import school_year as sy
-from orchestration.ingestion.load import raw_columns, slot_of
-from orchestration.sources import BY_FILE_TYPE, SOURCE_FILES, Column, SourceFile
+from orchestration.foundations import calendar
+from orchestration.foundations import school_year as sy
+from orchestration.foundations.raw_layout import raw_columns, slot_of
+from orchestration.foundations.sources import BY_FILE_TYPE, SOURCE_FILES, Column, SourceFile
 
 Category = Literal["erroneous", "inaccurate", "incomplete", "missing", "outdated", "superfluous"]
 CATEGORIES: tuple[str, ...] = ("erroneous", "inaccurate", "incomplete", "missing", "outdated",
@@ -403,7 +403,7 @@ def _expected_files_rule(spec: SourceFile) -> Rule:
         "A counting date, reference date or school year inside the delivered range has no file "
         "at all (a rejected file is reported as rejected, not as missing). Dates after the latest "
         "delivery are not expected yet. Expected slots: quality.expected_slots "
-        "(orchestration.calendar).",
+        "(orchestration.foundations.calendar).",
         _anchored(sql), unit="files")
 
 
@@ -487,7 +487,7 @@ def _leerplicht_sql(born: str, on_day: str) -> str:
 
 
 def not_compulsory_school_age_sql(born: str, on_day: str) -> str:
-    """Public for the parity test with ``orchestration.calendar``."""
+    """Public for the parity test with ``orchestration.foundations.calendar``."""
     return _leerplicht_sql(born, on_day)
 
 
@@ -796,7 +796,7 @@ def _rijksregister_rules(spec: SourceFile) -> list[Rule]:
             spec, "not_compulsory_school_age", "superfluous", "warning",
             "The child is not of compulsory-school age on the reference date",
             "The extract should hold compulsory-age children only (leerplicht, see "
-            "orchestration.calendar); others are superfluous for the control."),
+            "orchestration.foundations.calendar); others are superfluous for the control."),
     ]
 
 

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.quality.rules import Rule, linkage_rules, raw_rules, seed_codes
-from orchestration.sources import BY_FILE_TYPE, SOURCE_FILES
+from orchestration.foundations.sources import BY_FILE_TYPE, SOURCE_FILES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXPECTATIONS_ROOT = PROJECT_ROOT / "expectations"  # the GX project root (holds gx/)

@@ -1,4 +1,4 @@
-"""The dbt staging layer follows the source contract (orchestration/sources.py).
+"""The dbt staging layer follows the source contract (orchestration/foundations/sources.py).
 
 Every SourceFile must have a dbt source table shaped like its raw table and a staging model
 ``stg_<file_type>`` with its own YAML that states the grain, so a new source file type cannot be
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.sources import SOURCE_FILES, SourceFile
+from orchestration.foundations.sources import SOURCE_FILES, SourceFile
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 STAGING = DBT_PROJECT / "models" / "staging"

@@ -17,8 +17,8 @@ import pytest
 from orchestration.deliveries import publication, spec
 from orchestration.protocols import load_registry, load_registry_from
 from orchestration.protocols.registry import DEFINITIONS_DIR
-from orchestration.pseudonymisation import hmac_hex, master_key, pupil_key_secret
-from orchestration.warehouse import connect
+from orchestration.foundations.pseudonymisation import hmac_hex, master_key, pupil_key_secret
+from orchestration.foundations.warehouse import connect
 
 
 def synthetic_insz(i: int) -> str:

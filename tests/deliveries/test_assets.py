@@ -12,10 +12,10 @@ import dagster as dg
 import pytest
 
 from orchestration.deliveries import assets
-from orchestration.operations import audit
+from orchestration.foundations import audit
 from orchestration.protocols import load_registry
-from orchestration.settings import paths
-from orchestration.warehouse import connect
+from orchestration.foundations.settings import paths
+from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import build, pupil_key, synthetic_insz
 
 REGISTRY = load_registry()

@@ -11,11 +11,11 @@ import re
 import duckdb
 import pytest
 
-from orchestration import school_year as sy
+from orchestration.foundations import school_year as sy
 from orchestration.deliveries import pseudonyms as ps
 from orchestration.deliveries.dbt_plugin import Plugin
 from orchestration.protocols import load_registry
-from orchestration.pseudonymisation import MasterKey, hmac_hex, pupil_key_secret
+from orchestration.foundations.pseudonymisation import MasterKey, hmac_hex, pupil_key_secret
 from tests.privacy import INSZ_TOKEN
 
 MASTER = MasterKey(b"m" * 40, False)

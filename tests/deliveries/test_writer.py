@@ -14,9 +14,9 @@ import pytest
 from stdnum.be import ssn
 
 from orchestration.deliveries import datapackage, requests, writer
-from orchestration.operations import audit
+from orchestration.foundations import audit
 from orchestration.protocols import load_registry, load_registry_from
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import add_renewal, build, pupil_key, synthetic_insz
 from tests.privacy import insz_in_files
 

@@ -6,11 +6,11 @@ import codecs
 
 import pytest
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.ingestion.files import FileRejected, check_header, read_envelope
 from orchestration.ingestion.inbox import ingest_source
-from orchestration.sources import BY_FILE_TYPE
-from orchestration.warehouse import connect
+from orchestration.foundations.sources import BY_FILE_TYPE
+from orchestration.foundations.warehouse import connect
 
 CHARACTERISTICS = BY_FILE_TYPE["discimus_pupil_characteristics"]
 DUO = BY_FILE_TYPE["duo_registrations"]
@@ -216,7 +216,7 @@ def test_insz_validation_gives_exactly_the_answers_of_stdnum_ssn():
     import numpy as np
 
     from orchestration.ingestion.load import is_valid_insz
-    from orchestration.synthetic.insz import make
+    from tools.synthetic.insz import make
 
     gen = np.random.default_rng(20261122)
     n = 6_000

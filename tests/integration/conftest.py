@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import dagster as dg
 import pytest
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.main import copy_sample_to_inbox, run_warehouse_job
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 
 SNAPSHOT_SQL = """
     select table_schema || '.' || table_name as t, estimated_size

@@ -15,10 +15,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration import settings
-from orchestration.dbt_assets import plain_dbt_models, school_year_dbt_models
-from orchestration.dbt_project import warehouse_dbt_project
-from orchestration.warehouse import connect
+from orchestration.foundations import settings
+from orchestration.transform.assets import plain_dbt_models, school_year_dbt_models
+from orchestration.platform.dbt_project import warehouse_dbt_project
+from orchestration.foundations.warehouse import connect
 
 YEAR = "2019-20"  # the past school year to backfill
 SCHEMAS = ("raw", "intermediate", "marts", "deliveries", "reference", "linkage")

@@ -29,12 +29,12 @@ import pyarrow.parquet as pq
 import pytest
 from stdnum.be import ssn
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.deliveries import datapackage, requests, spec, writer
 from orchestration.deliveries.assets import REFUSAL_CHECK, delivery_asset_key, delivery_assets
-from orchestration.operations import audit
+from orchestration.foundations import audit
 from orchestration.protocols import load_registry
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 from tests.privacy import insz_in_files
 
 REGISTRY = load_registry()
@@ -458,7 +458,7 @@ def test_every_file_part_holds_only_its_period_inside_the_registry_period(p, oka
 
 def test_counting_and_reference_dates_are_the_protocol_dates_of_the_calendar(p):
     """zorgthuis and DUO files carry exactly the calendar's dates of their counting-date names."""
-    from orchestration import calendar
+    from orchestration.foundations import calendar
 
     zorg = _only_delivery(p, "zorgthuis")
     seen = set()

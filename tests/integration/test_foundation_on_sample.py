@@ -3,8 +3,8 @@ outside the vault, and a second run changes nothing."""
 
 from __future__ import annotations
 
-from orchestration.sources import SOURCE_FILES
-from orchestration.warehouse import connect
+from orchestration.foundations.sources import SOURCE_FILES
+from orchestration.foundations.warehouse import connect
 from tests.privacy import insz_in_files, insz_in_tables
 
 

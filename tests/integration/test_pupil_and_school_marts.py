@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 
 ZORGTHUIS_MONTHS = ("october", "january", "february", "may")
 COUNTING_DATES = (("oct_first_school_day", "first_school_day_of_october"), ("oct1", "october_1"),

@@ -18,14 +18,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import settings
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import settings
 from orchestration.main import run_warehouse_job
 from orchestration.quality import ground_truth
 from orchestration.quality.checks import FINDINGS_KEY, REPORTS_KEY
-from orchestration.sources import SOURCES, identify
-from orchestration.synthetic import defects
-from orchestration.warehouse import connect
+from orchestration.foundations.sources import SOURCES, identify
+from tools.synthetic import defects
+from orchestration.foundations.warehouse import connect
 from tests.quality import scan
 
 PUPILS, SEED, RATE = 2500, 5, 0.02
@@ -56,7 +56,7 @@ def copy_to_inbox(source_dir: Path, p: settings.Paths) -> int:
 def defective(tmp_path_factory) -> DefectiveRun:
     root = tmp_path_factory.mktemp("defective")
     extracts = root / "extracts"
-    subprocess.run([sys.executable, "-m", "orchestration.synthetic", "--pupils", str(PUPILS),
+    subprocess.run([sys.executable, "-m", "tools.synthetic", "--pupils", str(PUPILS),
                     "--seed", str(SEED), "--out", str(extracts), "--defects", str(RATE),
                     "--quiet"], check=True, cwd=PROJECT_ROOT, timeout=900)
     data = root / "data"

@@ -8,8 +8,8 @@ from orchestration.ingestion.assets import raw_asset_key
 from orchestration.quality import suites
 from orchestration.quality.checks import (DEADLINE_CHECK, FINDINGS_KEY, REPORTS_KEY,
                                           staging_asset_key)
-from orchestration.sources import SOURCE_FILES
-from orchestration.warehouse import connect
+from orchestration.foundations.sources import SOURCE_FILES
+from orchestration.foundations.warehouse import connect
 from tests.quality import scan
 
 

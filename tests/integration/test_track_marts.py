@@ -2,7 +2,7 @@
 careers for the city of Antwerp, and the compulsory-education status of every child.
 
 Every check recomputes its expectation independently of the mart (from staging, the school
-register or orchestration.calendar), so a wrong rule in the SQL makes it fail. Failure messages
+register or orchestration.foundations.calendar), so a wrong rule in the SQL makes it fail. Failure messages
 give counts, never personal values.
 """
 
@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from orchestration import calendar
-from orchestration.warehouse import connect
+from orchestration.foundations import calendar
+from orchestration.foundations.warehouse import connect
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,13 @@ from hypothesis import assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import settings
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.linkage import duo, model
 from orchestration.linkage.duo import Person, evaluate, link_all, normalise, score_pairs, \
     surname_forms
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 
 SAMPLE = settings.PROJECT_ROOT / "data" / "sample"
 D = dt.date(2014, 3, 7)
@@ -462,7 +462,7 @@ def test_the_dagster_asset_materialises_with_counts_only(linked):
         result = dg.materialize(linkage_assets, instance=instance)
     assert result.success
     # the scale benchmark prints the linkage time from this materialisation
-    from orchestration.benchmark import linkage_timing
+    from tools.benchmark import linkage_timing
 
     timing = linkage_timing(home)
     assert timing["reference_dates"] == len(linked["results"])

@@ -1,4 +1,4 @@
-"""The DUO linkage on the hard-case benchmark (orchestration.synthetic.linkage_benchmark): no
+"""The DUO linkage on the hard-case benchmark (tools.synthetic.linkage_benchmark): no
 wrong automatic link, recall of the automatic links, every missed child in review with its true
 candidate, reviewers' decisions reused on the next reference date, the same weights as splink's,
 and no personal value in the benchmark's report. Real DuckDB files, the real linkage SQL."""
@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from orchestration.linkage import duo, model
-from orchestration.synthetic import linkage_benchmark as lb
+from tools.synthetic import linkage_benchmark as lb
 
 CHILDREN, SEED = 30_000, 11
 

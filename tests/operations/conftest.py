@@ -9,7 +9,7 @@ import time
 import pytest
 from stdnum.be import ssn
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 
 TEST_MASTER_KEY = "test-master-key-for-operations-tests-only-0123456789"
 

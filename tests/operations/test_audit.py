@@ -9,7 +9,7 @@ import multiprocessing
 import pytest
 
 from orchestration.ingestion.load import FileResult
-from orchestration.operations import audit
+from orchestration.foundations import audit
 from tests.operations.conftest import make_insz
 
 SHA = "ab" * 32

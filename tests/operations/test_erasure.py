@@ -19,10 +19,10 @@ import duckdb
 import pytest
 
 from orchestration.ingestion.inbox import ingest_source
-from orchestration.operations import audit
-from orchestration.operations.erasure import run_retention
-from orchestration.sources import BY_FILE_TYPE
-from orchestration.warehouse import connect
+from orchestration.foundations import audit
+from orchestration.retention.erasure import run_retention
+from orchestration.foundations.sources import BY_FILE_TYPE
+from orchestration.foundations.warehouse import connect
 from tests.operations.conftest import make_insz, write_inbox
 
 PLANTED_BORN = dt.date(2012, 3, 4)
@@ -206,7 +206,7 @@ def test_the_ingestion_asset_records_each_file_it_takes_in_the_audit_trail(data_
 def test_the_retention_job_marks_the_raw_partitions_it_changed_as_materialised(planted):
     import dagster as dg
 
-    from orchestration.operations.jobs import retention_job
+    from orchestration.retention.jobs import retention_job
 
     p, _ = planted
     result = retention_job.execute_in_process(

@@ -8,10 +8,11 @@ import json
 
 import dagster as dg
 
-from orchestration.operations import audit, register
-from orchestration.operations.assets import (AUDIT_LOG_KEY, CHAIN_CHECK, REGISTER_KEY, audit_log,
+from orchestration.foundations import audit
+from orchestration.compliance import register
+from orchestration.compliance.assets import (AUDIT_LOG_KEY, CHAIN_CHECK, REGISTER_KEY, audit_log,
                                              processing_register)
-from orchestration.operations.sensors import build_run_audit_sensors, run_fields
+from orchestration.compliance.sensors import build_run_audit_sensors, run_fields
 from orchestration.protocols import load_registry
 
 REGISTRY = load_registry()

@@ -7,10 +7,10 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.operations import retention as r
-from orchestration.operations.jobs import retention_job
+from orchestration.retention import plan as r
+from orchestration.retention.jobs import retention_job
 from orchestration.protocols import load_registry
-from orchestration.sources import BY_FILE_TYPE
+from orchestration.foundations.sources import BY_FILE_TYPE
 from tests.operations.conftest import write_inbox
 
 REGISTRY = load_registry()

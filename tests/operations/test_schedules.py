@@ -12,14 +12,12 @@ import dagster as dg
 import pytest
 import yaml
 
-from orchestration import calendar as cal
-from orchestration import school_year as sy
-from orchestration.operations import exchanges
-from orchestration.operations.definitions import (delivery_jobs, delivery_schedules,
-                                                  operations_assets, operations_jobs,
-                                                  operations_schedules, operations_sensors)
-from orchestration.operations.jobs import build_delivery_jobs
-from orchestration.operations.schedules import build_delivery_schedules
+from orchestration.foundations import calendar as cal
+from orchestration.foundations import school_year as sy
+from orchestration.deliveries import exchanges
+from orchestration.deliveries.definitions import delivery_jobs, delivery_schedules
+from orchestration.deliveries.jobs import build_delivery_jobs
+from orchestration.deliveries.schedules import build_delivery_schedules
 from orchestration.protocols import DEFINITIONS_DIR, load_registry, load_registry_from
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -183,11 +181,13 @@ def test_vtc_2015_34_delivers_once_a_year_after_the_official_pupil_count_day():
 # ------------------------------------------------------------------------------------ Dagster
 
 def definitions(extra_assets=()) -> dg.Definitions:
-    from orchestration.ingestion.assets import inbox_specs, source_assets
-    return dg.Definitions(assets=[*inbox_specs, *source_assets, *operations_assets,
-                                  *extra_assets],
-                          jobs=operations_jobs, schedules=operations_schedules,
-                          sensors=operations_sensors)
+    """Every slice but the dbt models: the delivery groups have no asset yet."""
+    from orchestration.compliance.definitions import defs as compliance
+    from orchestration.ingestion.definitions import defs as ingestion
+    from orchestration.retention.definitions import defs as retention
+    return dg.Definitions.merge(ingestion, retention, compliance, dg.Definitions(
+        assets=list(extra_assets), jobs=list(delivery_jobs.values()),
+        schedules=list(delivery_schedules.values())))
 
 
 def test_the_definitions_validate_while_the_delivery_groups_are_still_empty():
@@ -230,7 +230,7 @@ def test_schedule_names_follow_the_protocol_ids():
 
 
 def test_a_delivery_run_covers_every_school_year_so_it_is_a_full_build():
-    from orchestration.operations.jobs import DELIVERY_JOB_PARTITIONS
+    from orchestration.deliveries.jobs import DELIVERY_JOB_PARTITIONS
 
     [request], _ = tick(delivery_schedules["duo_leerplicht"], "2024-10-16")
     assert DELIVERY_JOB_PARTITIONS is not None and request.partition_key is None

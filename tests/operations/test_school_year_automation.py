@@ -8,8 +8,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from orchestration import school_year
-from orchestration.dbt_assets import plain_dbt_models, school_year_dbt_models
+from orchestration.foundations import school_year
+from orchestration.transform.assets import plain_dbt_models, school_year_dbt_models
 
 YEAR = "2024-25"
 

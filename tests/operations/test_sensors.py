@@ -10,12 +10,13 @@ import time
 
 import dagster as dg
 
-from orchestration.operations import admission, audit
-from orchestration.operations.definitions import inbox_sensors
-from orchestration.operations.jobs import ingestion_jobs
-from orchestration.operations.sensors import build_inbox_sensor
+from orchestration.ingestion import admission
+from orchestration.foundations import audit
+from orchestration.ingestion.definitions import inbox_sensors
+from orchestration.ingestion.jobs import ingestion_jobs
+from orchestration.ingestion.sensors import build_inbox_sensor
 from orchestration.protocols import load_registry
-from orchestration.sources import BY_FILE_TYPE
+from orchestration.foundations.sources import BY_FILE_TYPE
 from tests.operations.conftest import make_insz, write_inbox
 
 ZORGTHUIS_HEADER = ";".join(BY_FILE_TYPE["zorgthuis_lists"].headers)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
+from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.quality import register
-from orchestration.sources import BY_FILE_TYPE
-from orchestration.warehouse import connect
+from orchestration.foundations.sources import BY_FILE_TYPE
+from orchestration.foundations.warehouse import connect
 
 TEST_MASTER_KEY = "test-master-key-for-the-quality-tests-0123456789"
 

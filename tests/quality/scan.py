@@ -22,8 +22,8 @@ from pathlib import Path
 import dagster as dg
 from stdnum.be import ssn
 
-from orchestration import settings
-from orchestration.warehouse import connect
+from orchestration.foundations import settings
+from orchestration.foundations.warehouse import connect
 from tests.privacy import INSZ_TOKEN
 
 HEX_KEY = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
@@ -46,7 +46,7 @@ def vault_insz(p: settings.Paths) -> set[str]:
 
 def own_key_values(p: settings.Paths) -> set[str]:
     """Values of the sources' own plain record keys (digits only), as the reports carry them."""
-    from orchestration.sources import SOURCE_FILES
+    from orchestration.foundations.sources import SOURCE_FILES
 
     values: set[str] = set()
     with connect(p, read_only=True) as con:

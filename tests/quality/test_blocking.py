@@ -7,12 +7,12 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import school_year, settings
-from orchestration.dbt_assets import dbt_resource, school_year_dbt_models
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import school_year, settings
+from orchestration.transform.assets import dbt_resource, school_year_dbt_models
 from orchestration.ingestion.assets import inbox_specs, raw_asset_key, source_assets
 from orchestration.quality.checks import FINDINGS_KEY, article7_raw_quality, quality_assets
-from orchestration.warehouse import POOL, connect
+from orchestration.foundations.warehouse import POOL, connect
 from tests.quality import kit
 
 RAW = raw_asset_key("duo_registrations")

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.quality import register
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 from tests.quality import kit
 
 DAY = dt.date(2024, 11, 4)

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from orchestration import pseudonymisation as pseudo
+from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.quality import reports
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 from tests.privacy import insz_in_files
 from tests.quality import kit
 

@@ -8,12 +8,12 @@ import re
 import duckdb
 import pytest
 
-from orchestration import calendar
+from orchestration.foundations import calendar
 from orchestration.ingestion.load import _ensure_raw_table, ensure_schema as ensure_ingest
 from orchestration.quality import register, rules
 from orchestration.quality.ground_truth import RULES_BY_KIND
-from orchestration.sources import SOURCE_FILES, identify
-from orchestration.synthetic import defects
+from orchestration.foundations.sources import SOURCE_FILES, identify
+from tools.synthetic import defects
 
 
 def test_every_defect_kind_the_generator_injects_has_a_rule_that_finds_it():

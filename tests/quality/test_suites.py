@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from orchestration import pseudonymisation as pseudo
-from orchestration import settings
+from orchestration.foundations import pseudonymisation as pseudo
+from orchestration.foundations import settings
 from orchestration.quality import gx_runner, register, suites
 from orchestration.quality.rules import raw_rules
-from orchestration.warehouse import connect
+from orchestration.foundations.warehouse import connect
 from tests.quality import kit
 
 META_KEYS = {"article7_category", "severity", "rule", "protocols", "blocking"}
@@ -29,7 +29,7 @@ def test_the_committed_suites_are_exactly_what_the_catalogue_generates():
 
 def test_one_suite_per_source_file_type_and_layer():
     names = {p.stem for p in suites.SUITES_DIR.glob("*.json")}
-    from orchestration.sources import SOURCE_FILES
+    from orchestration.foundations.sources import SOURCE_FILES
 
     expected = {f"{layer}_{s.file_type}" for s in SOURCE_FILES for layer in ("raw", "staging")}
     assert names == expected | {suites.LINKAGE_SUITE}

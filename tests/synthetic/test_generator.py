@@ -18,10 +18,10 @@ import pytest
 from stdnum.be import ssn
 from stdnum.nl import brin
 
-from orchestration import calendar
-from orchestration.sources import SOURCE_FILES, identify
-from orchestration.synthetic import insz
-from orchestration.synthetic.generator import generate
+from orchestration.foundations import calendar
+from orchestration.foundations.sources import SOURCE_FILES, identify
+from tools.synthetic import insz
+from tools.synthetic.generator import generate
 
 N, SEED = 500, 7
 

@@ -2,7 +2,7 @@
     The seven pupil counting dates (docs: counting_dates), as (column prefix, seed name) pairs in
     calendar order: the one list behind the wide per-date columns of int_pupil_years and
     pupil_year, the long form (int_pupil_counting_date_enrolments) and the tests that compare
-    them. The dates themselves come from the seed counting_dates (orchestration/calendar.py).
+    them. The dates themselves come from the seed counting_dates (orchestration/foundations/calendar.py).
 -#}
 {% macro pupil_counting_dates() -%}
     {{ return([

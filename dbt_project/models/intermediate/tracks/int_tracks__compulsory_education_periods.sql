@@ -1,7 +1,7 @@
 -- The compulsory-education period (leerplicht) of every birth date that occurs in the
 -- Rijksregister extract or in Discimus: one small row per birth date, so every model that needs
 -- the rule joins on birth_date instead of repeating it. Must equal
--- orchestration/calendar.py `leerplicht_period` (tests/integration/test_track_marts.py checks it).
+-- orchestration/foundations/calendar.py `leerplicht_period` (tests/integration/test_track_marts.py checks it).
 
 with
 

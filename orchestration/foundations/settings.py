@@ -1,0 +1,91 @@
+"""Where things live and how every DuckDB connection is configured.
+
+All paths derive from one project root and can be moved with environment variables, so tests
+run against a temporary copy of ``data/`` and CI against a clean clone. Nothing here connects to
+anything: connections are opened only inside assets and commands (see ``warehouse.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+ENV_DATA_DIR = "PROTOCOL_WAREHOUSE_DATA_DIR"
+ENV_MEMORY_LIMIT = "PROTOCOL_WAREHOUSE_MEMORY_LIMIT"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The data folders. Everything personal stays under ``data/``, outside git."""
+
+    data: Path
+
+    @property
+    def sample(self) -> Path:
+        """The committed synthetic sample (source extracts as the agencies send them)."""
+        return PROJECT_ROOT / "data" / "sample"
+
+    @property
+    def inbox(self) -> Path:
+        """Landing area: one folder per source where extracts are dropped."""
+        return self.data / "inbox"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data / "warehouse"
+
+    @property
+    def warehouse(self) -> Path:
+        """The pseudonymised warehouse: no INSZ, names or addresses."""
+        return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def restricted(self) -> Path:
+        """The restricted zone: the key vault and quarantined raw content."""
+        return self.data / "restricted"
+
+    @property
+    def vault(self) -> Path:
+        """Key vault: INSZ <-> pupil key, names and addresses. Only ingestion and the few
+        identified deliveries open it."""
+        return self.restricted / "vault.duckdb"
+
+    @property
+    def quarantine_files(self) -> Path:
+        """Files rejected whole, kept as received."""
+        return self.restricted / "quarantine"
+
+    @property
+    def outbox(self) -> Path:
+        return self.data / "outbox"
+
+    @property
+    def tmp(self) -> Path:
+        return self.data / "tmp"
+
+    def inbox_of(self, source: str) -> Path:
+        return self.inbox / source
+
+    def refused_of(self, source: str) -> Path:
+        """Where files refused at the inbox are kept, as received (restricted zone)."""
+        return self.restricted / "refused" / source
+
+
+def paths() -> Paths:
+    """Paths for this process: ``$PROTOCOL_WAREHOUSE_DATA_DIR`` or the project's ``data/``."""
+    return Paths(Path(os.environ.get(ENV_DATA_DIR, PROJECT_ROOT / "data")).resolve())
+
+
+def duckdb_config(p: Paths | None = None) -> dict[str, str]:
+    """The one DuckDB configuration every connection uses (a second connection to the same
+    file with another configuration fails in DuckDB)."""
+    p = p or paths()
+    return {
+        "threads": "2",
+        "memory_limit": os.environ.get(ENV_MEMORY_LIMIT, "10GB"),
+        "preserve_insertion_order": "false",
+        "temp_directory": str(p.tmp / "duckdb"),
+    }

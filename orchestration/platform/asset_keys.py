@@ -1,0 +1,17 @@
+"""Asset keys that more than one slice names (quality checks on raw tables and on the linkage,
+retention marking raw partitions stale): defined once here so no slice reaches into another's
+asset module for them."""
+
+import dagster as dg
+
+
+def inbox_asset_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["inbox", source])
+
+
+def raw_asset_key(file_type: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", file_type])
+
+
+DUO_LINKS_KEY = dg.AssetKey(["linkage", "duo_links"])
+DUO_REVIEW_KEY = dg.AssetKey(["linkage", "duo_review"])

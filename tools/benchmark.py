@@ -1,0 +1,203 @@
+"""Speed and memory of the whole warehouse at a chosen scale: ``python -m tools.benchmark``.
+
+Generates a synthetic population (or reuses one generated earlier with the same size and seed),
+drops it in the inbox of a separate data folder, runs the main job over every school year, and
+prints wall time, CPU time and peak memory per stage plus the wall time of every Dagster step.
+Targets live here, as printed numbers, not in timed unit tests. Flanders has about 1.2 million
+pupils in primary and secondary education, hence the default.
+
+The run uses a random, throw-away master key (never the development key, which refuses
+non-sample files), so its pseudonyms cannot be joined with anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from orchestration.foundations import settings
+from orchestration.foundations.pseudonymisation import ENV_MASTER_KEY
+
+DEFAULT_PUPILS = 1_200_000
+
+
+@dataclass
+class Stage:
+    name: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_gb: float
+    exit_code: int
+
+
+def throwaway_key(root: Path, reuse: bool) -> str:
+    """A random master key for this benchmark's warehouse only (kept beside it, owner-only, so
+    a rerun on the same warehouse uses the same key)."""
+    path = root / "throwaway_master_key"
+    if not (reuse and path.exists()):
+        path.write_text("benchmark-throwaway-" + secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text()
+
+
+def run_stage(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> Stage:
+    """Run one stage as a child process; ``wait4`` gives its CPU time and the peak resident
+    memory of it and every process it waited for (dbt runs as a grandchild)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {name}: {' '.join(argv[1:])}  (log: {log_path})",
+          flush=True)
+    start = time.perf_counter()
+    with log_path.open("wb") as log:
+        child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stage = Stage(name, round(time.perf_counter() - start, 1),
+                  round(usage.ru_utime + usage.ru_stime, 1),
+                  round(usage.ru_maxrss / 1024 ** 2, 2), child.returncode)
+    if stage.exit_code:
+        print(f"{name} failed with exit code {stage.exit_code}: see {log_path}", file=sys.stderr)
+    return stage
+
+
+def generate(root: Path, pupils: int, seed: int, env: dict[str, str]) -> Stage | None:
+    """The population, generated once per (pupils, seed) and reused by later benchmarks."""
+    source = root / f"source_{pupils}_{seed}"
+    if (source / "_ground_truth" / "summary.json").exists():
+        print(f"reusing the population in {source}")
+        return None
+    shutil.rmtree(source, ignore_errors=True)
+    return run_stage("generate", [sys.executable, "-m", "tools.synthetic", "--pupils",
+                                  str(pupils), "--seed", str(seed), "--out", str(source),
+                                  "--quiet"], env, root / "generate.log")
+
+
+def fill_inbox(source: Path, data: Path) -> int:
+    """A fresh data folder whose inbox holds the population's extracts (hard links: no copy)."""
+    shutil.rmtree(data, ignore_errors=True)
+    count = 0
+    for src in sorted(source.glob("*/*.csv")):
+        if src.parent.name.startswith("_"):
+            continue
+        target = data / "inbox" / src.parent.name / src.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(src, target)
+        count += 1
+    return count
+
+
+def step_timings(dagster_home: Path) -> list[tuple[str, float]]:
+    """Wall time of every step of the latest run on the benchmark's Dagster instance."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return []
+        stats = instance.get_run_step_stats(runs[0].run_id)
+    return sorted(((s.step_key, round((s.end_time or s.start_time) - s.start_time, 1))
+                   for s in stats if s.start_time), key=lambda t: -t[1])
+
+
+def linkage_timing(dagster_home: Path) -> dict:
+    """The DUO linkage of the latest run: seconds per reference date (from the asset's
+    metadata, counts only) and in total, so the one-minute target at scale is visible."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["linkage", "duo_links"]))
+    if event is None or event.asset_materialization is None:
+        return {}
+    per_date = event.asset_materialization.metadata.get("per_reference_date_json")
+    dates = per_date.value if per_date is not None else []
+    return {"reference_dates": len(dates),
+            "seconds": round(sum(d["seconds"] for d in dates), 1),
+            "slowest_date_seconds": round(max((d["seconds"] for d in dates), default=0.0), 1),
+            "duo_records": sum(d["duo_records"] for d in dates),
+            "largest_extract": max((d["rijksregister_children"] for d in dates), default=0)}
+
+
+def warehouse_counts(data: Path) -> dict[str, int]:
+    import duckdb
+
+    counts = {}
+    with duckdb.connect(str(data / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+        for table in ("ingest.files", "marts.pupil_year", "marts.school_year",
+                      "marts.pupil_year_counting_date", "marts.compulsory_education_status"):
+            try:
+                counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            except duckdb.Error:
+                counts[table] = -1
+        counts["raw rows loaded"] = con.execute(
+            "select coalesce(sum(loaded_rows), 0) from ingest.files").fetchone()[0]
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.benchmark",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--pupils", type=int, default=DEFAULT_PUPILS)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dir", type=Path, default=settings.PROJECT_ROOT / "data" / "benchmark",
+                        help="working folder (git-ignored under data/); populations are kept")
+    parser.add_argument("--memory-limit", default="12GB", help="DuckDB memory limit")
+    parser.add_argument("--rerun", action="store_true",
+                        help="keep the previous benchmark's warehouse and inbox: measures a "
+                             "second run (files already ingested are skipped by SHA-256)")
+    args = parser.parse_args(argv)
+
+    root = args.dir.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    data, home = root / "data", root / "dagster_home"
+    env = {**os.environ, settings.ENV_DATA_DIR: str(data), "DAGSTER_HOME": str(home),
+           settings.ENV_MEMORY_LIMIT: args.memory_limit,
+           ENV_MASTER_KEY: throwaway_key(root, reuse=args.rerun)}
+    env.pop("PROTOCOL_WAREHOUSE_ALLOW_DEVELOPMENT_KEY", None)
+
+    stages = [s for s in [generate(root, args.pupils, args.seed, env)] if s]
+    source = root / f"source_{args.pupils}_{args.seed}"
+    files = (len([f for f in source.glob("*/*.csv") if not f.parent.name.startswith("_")])
+             if args.rerun else fill_inbox(source, data))
+    if not args.rerun:
+        shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(settings.PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    stages.append(run_stage("main job", [sys.executable, "-m", "orchestration.main",
+                                         "--no-sample"], env, root / "main_job.log"))
+
+    print(f"\n{args.pupils:,} pupils, seed {args.seed}, {files} source files, "
+          f"DuckDB memory limit {args.memory_limit}, {os.cpu_count()} cores\n")
+    print(f"{'stage':<12}{'wall s':>10}{'cpu s':>10}{'peak RSS GB':>13}{'exit':>6}")
+    for s in stages:
+        print(f"{s.name:<12}{s.wall_s:>10}{s.cpu_s:>10}{s.peak_rss_gb:>13}{s.exit_code:>6}")
+    steps = step_timings(home)
+    print(f"\n{'Dagster step (slowest first)':<60}{'wall s':>10}")
+    for key, seconds in steps:
+        print(f"{key[:59]:<60}{seconds:>10}")
+    linkage = linkage_timing(home)
+    if linkage:
+        print(f"\nDUO linkage: {linkage['seconds']} s for {linkage['reference_dates']} reference "
+              f"dates ({linkage['duo_records']:,} DUO records; Rijksregister extracts up to "
+              f"{linkage['largest_extract']:,} children; slowest date "
+              f"{linkage['slowest_date_seconds']} s; target: under 60 s)")
+    counts = warehouse_counts(data) if (data / "warehouse" / "warehouse.duckdb").exists() else {}
+    print()
+    for table, n in counts.items():
+        print(f"{table:<40}{n:>14,}")
+    (root / "benchmark.json").write_text(json.dumps(
+        {"pupils": args.pupils, "seed": args.seed, "memory_limit": args.memory_limit,
+         "stages": [asdict(s) for s in stages], "steps": steps, "linkage": linkage,
+         "counts": counts}, indent=2))
+    return max((s.exit_code for s in stages), default=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
