@@ -68,8 +68,8 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
         dg.AssetSpec(DUO_LINKS_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb", "python"},
                      description="DUO pupils (no INSZ) linked to Rijksregister children per DUO "
                      "reference date (same or nearest earlier extract) on name, first names, "
-                     "birth date and address (Fellegi-Sunter weights, precision first): record_key, "
-                     "peildatum, pupil_key, method, posterior, weight. "
+                     "birth date and address (Fellegi-Sunter weights, precision first): "
+                     "record_key, peildatum, pupil_key, method, posterior, weight. "
                      "Protocol duo_leerplicht. No names, addresses or INSZ leave the vault.",
                      metadata={"protocol": "duo_leerplicht", "table": "linkage.duo_links"}),
         dg.AssetSpec(DUO_REVIEW_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb"},

@@ -23,16 +23,18 @@ children of the extract: real names, so not typos), ``dob``, ``pc`` (postcode), 
 (no spaces), ``nr`` (house number). The same strings run in splink (estimation, and a test that
 compares splink's weights with the linkage's) and in the linkage's own SQL.
 
-Decision (``DECISION``), precision first: the posterior of each candidate is its likelihood ratio
-times the prior ``PRESENT_PRIOR / children in the extract``, normalised over every candidate and the
-alternative "this child is not in the extract" (``1 - PRESENT_PRIOR``). So two candidates with the
-same evidence (twins with the same first names, a namesake) share the posterior and neither
-reaches ``LINK_PROBABILITY``. On top of the weights, vetoes that no sum of weights may outweigh:
-first names that differ, only share a token ("Jan Pieter" / "Jan Karel": twins), or where DUO
-has a first name the Rijksregister child lacks ("Jan Karel" / "Jan": the register holds every
-official first name, so the extra one is a different first name) never link automatically, nor a surname that differs, nor a birth date that differs in more than one part,
-nor a candidate in another postcode (that is how a namesake elsewhere looks, and how a child who
-moved looks: a person tells them apart).
+Decision, precision first: the posterior of each candidate is its likelihood ratio times the
+prior ``PRESENT_PRIOR / children in the extract``, normalised over every candidate and the
+alternative "this child is not in the extract" (``1 - PRESENT_PRIOR``). So two candidates with
+the same evidence (twins with the same first names, a namesake) share the posterior and neither
+reaches ``LINK_PROBABILITY``. On top of the weights, vetoes (``VETO``) that no sum of weights may
+outweigh, because the weights cannot see the alternative that matters (an absent twin, a
+namesake elsewhere): first names that differ, only share a token ("Jan Pieter" / "Jan Karel":
+twins), or where one side has a first name the other lacks ("Jan Karel" / "Jan": the register
+holds every official first name, so the extra one is a different first name; "Jan" /
+"Jan Pieter" may be the absent twin "Jan Karel"); a surname that differs; a birth date that
+differs in more than one part; a candidate in another postcode (that is how a namesake
+elsewhere looks, and how a child who moved looks: a person tells them apart).
 """
 
 from __future__ import annotations

@@ -132,7 +132,8 @@ def _new_first_names(rows: pd.DataFrame, rng: np.random.Generator, pools) -> np.
     j = rng.integers(0, len(pool.first_m), len(rows))
     own = rows["firstnames"].str.split(" ").to_numpy()
     for _ in range(3):  # a first name the twin in the extract does not have
-        first = np.where(fem, pool.first_f[i % len(pool.first_f)], pool.first_m[j % len(pool.first_m)])
+        first = np.where(fem, pool.first_f[i % len(pool.first_f)],
+                         pool.first_m[j % len(pool.first_m)])
         taken = np.array([f in o for f, o in zip(first, own)], dtype=bool)
         i, j = i + taken, j + taken
     shared = rng.random(len(rows)) < 0.5  # "Jan Pieter" in the extract, "Jan Karel" at DUO
@@ -227,7 +228,8 @@ def _noisy(duo: pd.DataFrame, rng: np.random.Generator, pools, streets, postcode
         cases.iloc[swap] = cases.iloc[swap] + "names_swapped;"
     birth = pd.to_datetime(d["birth"])
     can_swap = (birth.dt.day <= 12) & (birth.dt.day != birth.dt.month)
-    idx = np.flatnonzero(can_swap.to_numpy() & (u["day_month_swapped"] < NOISE["day_month_swapped"]))
+    idx = np.flatnonzero(can_swap.to_numpy()
+                         & (u["day_month_swapped"] < NOISE["day_month_swapped"]))
     if len(idx):
         b = birth.iloc[idx]
         d.iloc[idx, d.columns.get_loc("birth")] = [dt.date(y, dd, m) for y, m, dd in
@@ -244,7 +246,8 @@ def _noisy(duo: pd.DataFrame, rng: np.random.Generator, pools, streets, postcode
     for kind in ("moved_same_postcode", "moved_other_municipality"):
         idx = np.flatnonzero(u[kind] < NOISE[kind])
         if len(idx):
-            d.iloc[idx, d.columns.get_loc("street")] = streets[rng.integers(0, len(streets), len(idx))]
+            d.iloc[idx, d.columns.get_loc("street")] = streets[
+                rng.integers(0, len(streets), len(idx))]
             d.iloc[idx, d.columns.get_loc("number")] = rng.integers(1, 250, len(idx)).astype(str)
             if kind == "moved_other_municipality":
                 d.iloc[idx, d.columns.get_loc("postcode")] = postcodes[
@@ -389,9 +392,11 @@ def measure(con: duckdb.DuckDBPyConnection, peildatum: dt.date) -> dict:
                 {"d": peildatum})
     row = con.execute("""
         select count(*), count(linked_key), count(*) filter (where linked_key = true_key),
-               count(*) filter (where linked_key is distinct from true_key and linked_key is not null),
+               count(*) filter (where linked_key is distinct from true_key
+                                and linked_key is not null),
                count(true_key), count(reason),
-               count(*) filter (where true_key is not null and linked_key is distinct from true_key),
+               count(*) filter (where true_key is not null
+                                and linked_key is distinct from true_key),
                count(*) filter (where true_key is not null and linked_key is distinct from true_key
                                 and not true_candidate_shown)
         from _bench_outcome""").fetchone()
