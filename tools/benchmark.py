@@ -110,6 +110,25 @@ def step_timings(dagster_home: Path) -> list[tuple[str, float]]:
                    for s in stats if s.start_time), key=lambda t: -t[1])
 
 
+def linkage_timing(dagster_home: Path) -> dict:
+    """The DUO linkage of the latest run: seconds per reference date (from the asset's
+    metadata, counts only) and in total, so the one-minute target at scale is visible."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["linkage", "duo_links"]))
+    if event is None or event.asset_materialization is None:
+        return {}
+    per_date = event.asset_materialization.metadata.get("per_reference_date_json")
+    dates = per_date.value if per_date is not None else []
+    return {"reference_dates": len(dates),
+            "seconds": round(sum(d["seconds"] for d in dates), 1),
+            "slowest_date_seconds": round(max((d["seconds"] for d in dates), default=0.0), 1),
+            "duo_records": sum(d["duo_records"] for d in dates),
+            "largest_extract": max((d["rijksregister_children"] for d in dates), default=0)}
+
+
 def warehouse_counts(data: Path) -> dict[str, int]:
     import duckdb
 
@@ -167,13 +186,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'Dagster step (slowest first)':<60}{'wall s':>10}")
     for key, seconds in steps:
         print(f"{key[:59]:<60}{seconds:>10}")
+    linkage = linkage_timing(home)
+    if linkage:
+        print(f"\nDUO linkage: {linkage['seconds']} s for {linkage['reference_dates']} reference "
+              f"dates ({linkage['duo_records']:,} DUO records; Rijksregister extracts up to "
+              f"{linkage['largest_extract']:,} children; slowest date "
+              f"{linkage['slowest_date_seconds']} s; target: under 60 s)")
     counts = warehouse_counts(data) if (data / "warehouse" / "warehouse.duckdb").exists() else {}
     print()
     for table, n in counts.items():
         print(f"{table:<40}{n:>14,}")
     (root / "benchmark.json").write_text(json.dumps(
         {"pupils": args.pupils, "seed": args.seed, "memory_limit": args.memory_limit,
-         "stages": [asdict(s) for s in stages], "steps": steps, "counts": counts}, indent=2))
+         "stages": [asdict(s) for s in stages], "steps": steps, "linkage": linkage,
+         "counts": counts}, indent=2))
     return max((s.exit_code for s in stages), default=0)
 
 

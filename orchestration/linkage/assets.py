@@ -9,8 +9,8 @@ DuckDB files. Metadata holds counts only.
 import dagster as dg
 
 from orchestration.foundations import settings
-from orchestration.linkage import duo
 from orchestration.foundations.warehouse import POOL, connect
+from orchestration.linkage import duo, model
 from orchestration.platform.asset_keys import DUO_LINKS_KEY, DUO_REVIEW_KEY
 from orchestration.protocols import load_registry
 
@@ -19,14 +19,24 @@ _DEPS = [dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksre
 _PROTOCOLS = ", ".join(p.id for p in load_registry().drawing_on("duo_registrations"))
 
 
+def _review_detail(results: list[duo.DateResult]) -> dict[str, int]:
+    """Review cases by detail (near_tie, weak_evidence, the vetoed level...), all dates."""
+    out: dict[str, int] = {}
+    for r in results:
+        for k, n in r.review_detail.items():
+            out[k] = out.get(k, 0) + n
+    return dict(sorted(out.items()))
+
+
 def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
     """Per reference date: DUO records, linked by method, to review by reason (counts only)."""
     header = ("| peildatum | Rijksregister extract | DUO records | linked exact | linked fuzzy "
-              "| review no_candidate | review uncertain | review conflict | seconds |\n"
-              "|---|---|---|---|---|---|---|---|---|\n")
+              "| linked reviewed | review no_candidate | review uncertain | review conflict "
+              "| seconds |\n|---|---|---|---|---|---|---|---|---|---|\n")
     rows = "".join(
         f"| {r.peildatum} | {r.rijksregister_date or 'none'} | {r.duo_records} | "
-        f"{r.linked_exact} | {r.linked_fuzzy} | {r.review_no_candidate} | {r.review_uncertain} | "
+        f"{r.linked_exact} | {r.linked_fuzzy} | {r.linked_reviewed} | {r.review_no_candidate} | "
+        f"{r.review_uncertain} | "
         f"{r.review_conflict} | {r.seconds:.1f} |\n" for r in results)
     total = sum(r.duo_records for r in results)
     linked = sum(r.linked for r in results)
@@ -43,10 +53,15 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
         "linked_share": dg.MetadataValue.float(round(linked / total, 4) if total else 0.0),
         "per_reference_date": dg.MetadataValue.md(header + rows if results else "no DUO file"),
         "per_reference_date_json": dg.MetadataValue.json([r.as_dict() for r in results]),
-        "thresholds": dg.MetadataValue.json({
-            "match": duo.MATCH_THRESHOLD, "review": duo.REVIEW_THRESHOLD,
-            "ambiguity_margin": duo.AMBIGUITY_MARGIN, "gates": duo.GATES,
-            "weights": duo.WEIGHTS, "address_weights": duo.ADDRESS_WEIGHTS}),
+        "linked_reviewed": dg.MetadataValue.int(sum(r.linked_reviewed for r in results)),
+        "review_detail": dg.MetadataValue.json(_review_detail(results)),
+        "model": dg.MetadataValue.json({
+            "link_probability": model.LINK_PROBABILITY,
+            "candidate_weight_bits": model.CANDIDATE_WEIGHT,
+            "present_prior": model.PRESENT_PRIOR,
+            "vetoes": {c: list(v) for c, v in model.VETO.items()},
+            "weights_bits": {c: {k: round(w, 2) for k, w in lv.items()}
+                             for c, lv in model.weights().items()}}),
     }
 
 
@@ -56,12 +71,16 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
         dg.AssetSpec(DUO_LINKS_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb", "python"},
                      description="DUO pupils (no INSZ) linked to Rijksregister children per DUO "
                      "reference date (same or nearest earlier extract) on name, first names, "
-                     "birth date and address: record_key, peildatum, pupil_key, method, score. "
+                     "birth date and address (Fellegi-Sunter weights, precision first): "
+                     "record_key, peildatum, pupil_key, method, posterior, weight. "
                      f"Protocol {_PROTOCOLS}. No names, addresses or INSZ leave the vault.",
                      metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_links"}),
         dg.AssetSpec(DUO_REVIEW_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb"},
                      description="DUO records that could not be linked automatically (no_candidate,"
-                     " uncertain, conflict), for the compulsory-education cell's manual review.",
+                     " uncertain, conflict), for the compulsory-education cell's manual review; "
+                     "every candidate with its comparison levels in "
+                     "linkage.duo_review_candidates, decisions in linkage.duo_review_decisions "
+                     "(reused on later reference dates).",
                      metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_review"}),
     ],
     pool=POOL,

@@ -1,49 +1,51 @@
 """DUO <-> Rijksregister linkage (protocol duo_leerplicht): the DUO register carries no INSZ.
 
+A wrong automatic link is the worst error this warehouse can make: the child counts as schooled
+in the Netherlands through someone else's registration and disappears from the follow-up list.
+So the linkage links automatically only when the evidence points to one child and no other comes
+close; everything else goes to the compulsory-education cell's review queue, with its candidates.
+
 For every DUO reference date (``peildatum``) each DUO record is compared with the Rijksregister
-extract of the same reference date, or else the nearest earlier one, on surname, first names,
-birth date and address. The outcome per record is one of
+extract of the same reference date, or else the nearest earlier one. The outcome per record is
+one of
 
-- a **link** (``linkage.duo_links``): ``match_method`` ``exact`` (every field equal after
-  normalisation) or ``fuzzy`` (composite score at or above ``MATCH_THRESHOLD``, the per-field
-  ``GATES`` met, with ``ONE_EDIT_SURNAME_RULE`` and ``OTHER_POSTCODE_RULE`` for the two special
-  cases, and at least ``AMBIGUITY_MARGIN`` ahead of the runner-up);
-- a **review** item (``linkage.duo_review``): ``no_candidate`` (no blocked candidate scores
-  ``REVIEW_THRESHOLD`` or more), ``uncertain`` (a candidate does, but the best one is below the
-  match threshold, fails a gate, or is within ``AMBIGUITY_MARGIN`` of the runner-up) or
-  ``conflict`` (the best candidate is a child already linked, with a better score, to another
-  DUO record of the same reference date: one child links to at most one DUO record per date).
+- a **link** (``linkage.duo_links``): ``match_method`` ``exact`` (every comparison at its exact
+  level), ``fuzzy`` (the Fellegi-Sunter model of :mod:`orchestration.linkage.model` gives the
+  best candidate a posterior of at least ``LINK_PROBABILITY`` and no veto applies) or
+  ``reviewed`` (a reviewer decided this pair is the same child, on this or an earlier date);
+- a **review** case (``linkage.duo_review``): ``no_candidate`` (no pair reaches
+  ``CANDIDATE_WEIGHT``), ``uncertain`` (``detail`` says why: ``near_tie``, ``weak_evidence``
+  or the vetoed level, e.g. ``first_names:share_a_name_only``, ``address:other_postcode``) or
+  ``conflict`` (the child is linked to another DUO record of the same date), with every
+  candidate in ``linkage.duo_review_candidates`` (pupil key, weight, posterior and the level of
+  each comparison: no names) and the decision options.
 
-How (the method, in the order it runs)
-1. Set-based in DuckDB: read both sides for the reference date, joining the pseudonymised raw rows
-   with their identities in the vault on (file SHA-256, source row), and normalise with SQL macros
-   that mirror :func:`normalise` (NFKD diacritics stripped, lower case, apostrophes dropped,
-   anything else that is not a letter or digit a single space).
-2. Blocking (union of five equi-joins, each a small block even at 1.2 M children):
-   birth date with day and month unordered (so a swapped day/month still meets) combined with
-   (a) the first two letters of the surname without prefixes, (b) the postcode, (c) the first two
-   letters of the first first name; and (d) postcode + birth year + surname letters (a typo in the
-   birth day or month), (e) postcode + surname letters + first-name letters (a typo in the year).
-3. Comparisons (:func:`compare`), vectorised with ``rapidfuzz.process.cpdist`` over the candidate
-   pairs (no Python loop per pair or per child): Jaro-Winkler on surnames (whole, and without
-   prefixes) and streets, token-set / token-sort ratios on first names (swapped, missing or extra
-   first names), OSA edit distance for one-typo short surnames; birth date parts, postcode and
-   house number with numpy.
-4. Classification, conflict resolution and writing are SQL again; a reference date is recomputed
-   whole (delete + insert in one transaction), so reruns give the same rows (``linked_at`` is
-   kept for a link that did not change).
+A reviewer's decision (:func:`record_decision`: ``same_child`` or ``different_child`` for one
+candidate) goes to ``linkage.duo_review_decisions`` and is reused on every later reference date:
+the DUO record key is DUO's fictitious number, stable across files.
 
-Why rapidfuzz rather than splink: the comparisons are a handful of string metrics on pairs that
-DuckDB's blocking already produced, and rapidfuzz (already a project dependency) scores a million
-pairs per metric in well under a second. A deterministic, documented score with hand-set weights
-is easy to explain to the compulsory-education cell and to audit; splink's strength,
-estimating m/u weights without labels, is not needed while the weights are checked against
-ground truth (``evaluate``), and it would add a large dependency tree.
+How (everything set-based in DuckDB; no Python loop over records or pairs)
+1. Read both sides of the reference date (raw rows joined with their identities in the vault)
+   and normalise with SQL macros mirroring :func:`normalise`: diacritics, case, apostrophes,
+   particles (``Van den Broeck`` = ``Vandenbroeck``; core ``broeck``), surname and first-name
+   tokens.
+2. Blocking: one equi-join on hashed keys; a pair is a candidate if it shares any key of
+   :data:`BLOCKING_KEYS`: the birth date with day and month unordered plus the postcode, plus
+   any name token (surname or first name, so swapped names and a part of a double surname
+   meet), or plus the first three letters of the surname core or of the first first name
+   (typos after the third letter, also after a move); postcode and birth year plus the surname
+   core or the first first name (a typo in the birth day or month); the unordered pair (first
+   surname token, first first name) with the postcode or the birth year; the birth year, first
+   first name and the surname's last four letters (particles written otherwise, a birth-date
+   typo and a move at once).
+3. Comparison levels and match weights in SQL (:mod:`orchestration.linkage.model`).
+4. Posterior per candidate, vetoes, conflicts and decisions in SQL; a reference date is
+   recomputed whole in one transaction, so reruns give the same rows (``linked_at`` is kept for
+   a link that did not change).
 
 Privacy: names, first names, streets and house numbers are read from the vault into temporary
-tables and Python arrays of this process only. Nothing written to the warehouse, to logs or to
-Dagster metadata contains them: the warehouse gets record keys, pupil keys, dates, methods,
-scores and counts.
+tables of this connection only. The warehouse gets record keys, pupil keys, dates, levels,
+weights and counts.
 """
 
 from __future__ import annotations
@@ -53,47 +55,19 @@ import logging
 import re
 import time
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA, JaroWinkler
+
+from orchestration.linkage import model
 
 log = logging.getLogger(__name__)
 
-# ------------------------------------------------------------------ weights and thresholds
-
-#: Composite score = sum of weight * field similarity (each similarity in [0, 1]).
-WEIGHTS: dict[str, float] = {
-    "surname": 0.30,      # max(JW(whole surname), PREFIXLESS_FACTOR * JW(surname without prefixes))
-    "first_names": 0.30,  # 0.8 * token_set_ratio + 0.2 * token_sort_ratio
-    "birth_date": 0.25,   # 1 equal, 0.8 day and month swapped, 0.5 one of day/month/year differs
-    "address": 0.15,      # 0.3 * postcode equal + 0.5 * JW(street) + 0.2 * house number
-}
-ADDRESS_WEIGHTS = {"postcode": 0.3, "street": 0.5, "house_number": 0.2}
-PREFIXLESS_FACTOR = 0.9  # "Berg" vs "Van den Berg" is likely, not certain, the same name
-FIRST_NAMES_SET_SHARE = 0.8  # rest is token_sort_ratio: a missing first name costs a little
-
-MATCH_THRESHOLD = 0.84  # auto-link at or above (and every gate met)
-REVIEW_THRESHOLD = 0.65  # a candidate below this is no candidate
-AMBIGUITY_MARGIN = 0.05  # best - runner-up below this -> uncertain, whatever the score
-#: Each field that must be at least this similar for an automatic link: a twin (same surname,
-#: birth date and address, other first names) or a namesake never links automatically.
-GATES = {"surname": 0.85, "first_names": 0.75, "birth_date": 0.5}
-#: Jaro-Winkler is harsh on very short surnames ("Bah" vs "Ba": 0.61). A surname exactly one
-#: edit away (OSA: insertion, deletion, substitution or transposition) may replace the surname
-#: gate only when everything else agrees: these first names and more, the same birth date, and
-#: the same postcode, street and house number.
-ONE_EDIT_SURNAME_RULE = {"first_names": 0.95, "birth_date": 1.0, "address": 1.0}
-#: When the postcode differs the address corroborates nothing, and a namesake born the same day
-#: ("Mohammed" vs "Mohammed Amine", same surname, elsewhere) scores like a child who moved. Then
-#: an automatic link needs the same surname, the same set of first names (any order) and the
-#: same birth date, all after normalisation; anything weaker goes to review.
-OTHER_POSTCODE_RULE = {"surname": 1.0, "first_names": 1.0, "birth_date": 1.0}
-
-BIRTH_DATE_SCORES = {"equal": 1.0, "day_month_swapped": 0.8, "one_part_differs": 0.5}
+REASONS = ("no_candidate", "uncertain", "conflict")
+DECISIONS = ("same_child", "different_child")
+#: What a reviewer can answer for each case (per candidate: same or different child; or leave it).
+DECISION_OPTIONS = ("same_child", "different_child", "leave_open")
 
 # ------------------------------------------------------------------ normalisation
 
@@ -159,6 +133,7 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
                  replace(n, ' ', ''))""")
 
 
+
 # ------------------------------------------------------------------ schema
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -168,19 +143,43 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             record_key varchar not null,     -- keyed hash of DUO's fictitious number
             peildatum date not null,         -- DUO reference date
             pupil_key varchar not null,      -- internal pupil key of the Rijksregister child
-            match_method varchar not null,   -- exact | fuzzy
-            match_score double not null,     -- composite score in [0, 1]
+            match_method varchar not null,   -- exact | fuzzy | reviewed
+            match_score double not null,     -- posterior probability of the link (1 reviewed)
             rijksregister_date date not null,-- reference date of the extract linked against
             linked_at timestamp not null)""")
+    con.execute("alter table linkage.duo_links add column if not exists match_weight double")
     con.execute("""
         create table if not exists linkage.duo_review (
             record_key varchar not null,
             peildatum date not null,
             reason varchar not null,         -- no_candidate | uncertain | conflict
-            best_score double,               -- best composite score of any blocked candidate
-            candidate_count integer not null,-- candidates scoring at least REVIEW_THRESHOLD
+            best_score double,               -- posterior of the best candidate
+            candidate_count integer not null,-- candidates shown (duo_review_candidates)
             rijksregister_date date,         -- extract linked against (null: none on or before)
-            best_pupil_key varchar)          -- pupil key of the best candidate, for the reviewer""")
+            best_pupil_key varchar)          -- pupil key of the best candidate""")
+    con.execute("alter table linkage.duo_review add column if not exists detail varchar")
+    con.execute("alter table linkage.duo_review add column if not exists "
+                "decision_options varchar[]")
+    con.execute("""
+        create table if not exists linkage.duo_review_candidates (
+            record_key varchar not null,
+            peildatum date not null,
+            candidate_rank integer not null,  -- 1 = highest match weight
+            pupil_key varchar not null,
+            match_weight double not null,     -- bits: sum of log2(m/u) over the levels
+            match_probability double not null,-- posterior among the candidates and 'absent'
+            surname_level varchar not null,
+            first_names_level varchar not null,
+            birth_date_level varchar not null,
+            address_level varchar not null,
+            veto varchar)                     -- the level that forbids an automatic link""")
+    con.execute("""
+        create table if not exists linkage.duo_review_decisions (
+            record_key varchar not null,
+            pupil_key varchar not null,
+            decision varchar not null,        -- same_child | different_child
+            peildatum date not null,          -- reference date of the case decided
+            decided_at timestamp not null)""")
 
 
 # ------------------------------------------------------------------ one reference date
@@ -196,14 +195,16 @@ class DateResult:
     candidate_pairs: int = 0
     linked_exact: int = 0
     linked_fuzzy: int = 0
+    linked_reviewed: int = 0
     review_no_candidate: int = 0
     review_uncertain: int = 0
     review_conflict: int = 0
+    review_detail: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def linked(self) -> int:
-        return self.linked_exact + self.linked_fuzzy
+        return self.linked_exact + self.linked_fuzzy + self.linked_reviewed
 
     @property
     def to_review(self) -> int:
@@ -235,15 +236,8 @@ def extract_for(peildatum: dt.date, extracts: list[dt.date]) -> dt.date | None:
     return max(earlier) if earlier else None
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date) -> tuple[int, int]:
-    """Temp tables ``_lk_duo`` and ``_lk_rr``: keys, normalised fields and blocking keys.
-
-    Names repeat a lot, so each distinct string is normalised once (``_lk_dict``) and joined
-    back: about ten times cheaper than normalising 1.2 million rows column by column.
-    Row ids ``did``/``rid`` are arbitrary; every tie-break uses the keys, so results do not
-    depend on them.
-    """
-    register_macros(con)
+def _read_sources(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date) -> None:
+    """``_lk_duo_src`` and ``_lk_rr_src``: key, birth date, names and address as delivered."""
     con.execute(f"""
         create or replace temp table _lk_duo_src as
         select r.record_key as key, try_strptime(r.geboortedatum, '{DUO_DATE}')::date as dob,
@@ -266,6 +260,17 @@ def _prepare(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.dat
         where try_strptime(r.referentiedatum, '{RR_DATE}')::date = $d and r.pupil_key is not null
         qualify row_number() over (partition by r.pupil_key order by r._source_row) = 1""",
                 {"d": rr_date})
+
+
+def _features(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """``_lk_duo`` (row id ``did``) and ``_lk_rr`` (``rid``): the normalised fields the model
+    compares (:data:`model.FEATURE_COLUMNS`) and the blocking fields.
+
+    Names repeat a lot, so each distinct string is normalised once (``_lk_dict``) and joined
+    back. Row ids are arbitrary; every tie-break uses the keys.
+    """
+    register_macros(con)
+    prefixes = ", ".join(f"'{p}'" for p in SURNAME_PREFIXES)
     con.execute("""
         create or replace temp table _lk_dict as
         select s, lk_norm(s) as norm, lk_surname_core(lk_norm(s)) as core from (
@@ -277,204 +282,210 @@ def _prepare(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.dat
     for t, rowid in (("_lk_duo", "did"), ("_lk_rr", "rid")):
         con.execute(f"""
             create or replace temp table {t} as
-            select row_number() over () as {rowid}, x.key, x.dob, x.pc,
-                   replace(coalesce(s.norm, ''), ' ', '') as sn_full,
-                   coalesce(s.core, '') as sn_core, coalesce(f.norm, '') as fn_norm,
-                   replace(coalesce(a.norm, ''), ' ', '') as street,
-                   replace(coalesce(n.norm, ''), ' ', '') as nr,
-                   regexp_extract(coalesce(n.norm, ''), '^[0-9]+') as nrn,
-                   year(x.dob) as by,
-                   year(x.dob) * 10000 + least(month(x.dob), day(x.dob)) * 100
-                       + greatest(month(x.dob), day(x.dob)) as dk,
-                   left(coalesce(s.core, ''), 2) as sk,
-                   left(split_part(coalesce(f.norm, ''), ' ', 1), 2) as fk
-            from {t}_src x
-            left join _lk_dict s on s.s = x.sn left join _lk_dict f on f.s = x.fn
-            left join _lk_dict a on a.s = x.st left join _lk_dict n on n.s = x.nr""")
+            with x as (
+                select row_number() over () as {rowid}, x.key as uid, x.dob,
+                       nullif(x.pc, '') as pc,
+                       nullif(replace(coalesce(s.norm, ''), ' ', ''), '') as sn,
+                       nullif(coalesce(s.core, ''), '') as sn_core,
+                       list_filter(string_split(coalesce(s.norm, ''), ' '),
+                                   lambda w: length(w) >= 2 and not list_contains([{prefixes}], w))
+                           as sn_words,
+                       nullif(coalesce(f.norm, ''), '') as fn,
+                       list_filter(string_split(coalesce(f.norm, ''), ' '), lambda w: w <> '')
+                           as fn_tokens,
+                       nullif(replace(coalesce(a.norm, ''), ' ', ''), '') as street,
+                       nullif(replace(coalesce(n.norm, ''), ' ', ''), '') as nr,
+                       []::varchar[] as fn_known  -- DUO side only, set below
+                from {t}_src x
+                left join _lk_dict s on s.s = x.sn left join _lk_dict f on f.s = x.fn
+                left join _lk_dict a on a.s = x.st left join _lk_dict n on n.s = x.nr)
+            select * exclude (sn_words),
+                   case when len(sn_words) > 0 then sn_words
+                        when sn_core is not null then [sn_core] else [] end as sn_tokens,
+                   year(dob) * 10000 + least(month(dob), day(dob)) * 100
+                       + greatest(month(dob), day(dob)) as dk,
+                   year(dob) as birth_year,
+                   case when len(sn_tokens) > 0 and len(fn_tokens) > 0 then
+                        least(sn_tokens[1], fn_tokens[1]) || '|' || greatest(sn_tokens[1],
+                        fn_tokens[1]) end as name_pair
+            from x""")
         con.execute(f"drop table {t}_src")
     con.execute("drop table _lk_dict")
-    n_duo = con.execute("select count(*) from _lk_duo").fetchone()[0]
-    n_rr = con.execute("select count(*) from _lk_rr").fetchone()[0]
-    return n_duo, n_rr
+    # first names of at least two children in the extract: real names, not typos
+    con.execute(f"""
+        create or replace temp table _lk_vocab as
+        select w from (select unnest(fn_tokens) as w from _lk_rr) group by w
+        having count(*) >= {KNOWN_NAME_CHILDREN}""")
+    con.execute("""
+        create or replace temp table _lk_duo as
+        select x.* exclude (fn_known), coalesce(k.known, []) as fn_known from _lk_duo x
+        left join (select did, list(w order by w) as known
+                   from (select did, unnest(fn_tokens) as w from _lk_duo)
+                   semi join _lk_vocab using (w) group by did) k using (did)""")
+    con.execute("drop table _lk_vocab")
+    return (con.execute("select count(*) from _lk_duo").fetchone()[0],
+            con.execute("select count(*) from _lk_rr").fetchone()[0])
 
 
-BLOCKING_RULES = (
-    ("birth date (day/month unordered) + surname letters", ("dk", "sk")),
-    ("birth date (day/month unordered) + postcode", ("dk", "pc")),
-    ("birth date (day/month unordered) + first-name letters", ("dk", "fk")),
-    ("postcode + birth year + surname letters", ("pc", "by", "sk")),
-    ("postcode + surname letters + first-name letters", ("pc", "sk", "fk")),
+def prepare(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date
+            ) -> tuple[int, int]:
+    """Temp tables ``_lk_duo`` and ``_lk_rr`` of one reference date; returns their sizes."""
+    _read_sources(con, peildatum, rr_date)
+    return _features(con)
+
+
+#: A first name borne by at least this many children of the extract is a real name: when DUO has
+#: it and the child does not, it is another first name, not a typo of the child's.
+KNOWN_NAME_CHILDREN = 2
+
+#: Blocking keys: a pair is a candidate when DUO record and child share at least one key.
+#: (name, SQL producing the key values of a record; several rows per record where unnested).
+BLOCKING_KEYS = (
+    ("birth date (day/month unordered) + postcode", "select {id}, hash('a', dk, pc) as k "
+     "from {t} where dk is not null and pc is not null"),
+    ("birth date (day/month unordered) + any name token",
+     "select {id}, hash('t', dk, w) as k from (select {id}, dk, unnest(list_distinct("
+     "sn_tokens || fn_tokens || [sn, sn_core])) as w from {t} where dk is not null) "
+     "where w is not null"),
+    ("birth date (day/month unordered) + first 3 letters of the surname without particles",
+     "select {id}, hash('p', dk, left(sn_core, 3)) as k from {t} "
+     "where dk is not null and sn_core is not null"),
+    ("birth date (day/month unordered) + first 3 letters of the first first name",
+     "select {id}, hash('q', dk, left(fn_tokens[1], 3)) as k from {t} "
+     "where dk is not null and len(fn_tokens) > 0"),
+    ("postcode + birth year + surname without particles",
+     "select {id}, hash('s', pc, birth_year, sn_core) as k from {t} "
+     "where pc is not null and birth_year is not null and sn_core is not null"),
+    ("postcode + birth year + first first name",
+     "select {id}, hash('f', pc, birth_year, fn_tokens[1]) as k from {t} "
+     "where pc is not null and birth_year is not null and len(fn_tokens) > 0"),
+    ("postcode + first surname token and first first name (unordered)",
+     "select {id}, hash('n', pc, name_pair) as k from {t} "
+     "where pc is not null and name_pair is not null"),
+    ("birth year + first surname token and first first name (unordered)",
+     "select {id}, hash('y', birth_year, name_pair) as k from {t} "
+     "where birth_year is not null and name_pair is not null"),
+    ("birth year + first first name + last 4 letters of the surname",
+     "select {id}, hash('e', birth_year, fn_tokens[1], right(sn, 4)) as k "
+     "from {t} where birth_year is not null and len(fn_tokens) > 0 and length(sn) >= 4"),
 )
 
 
 def _block(con: duckdb.DuckDBPyConnection) -> int:
-    joins = " union ".join(
-        "select d.did, r.rid from _lk_duo d join _lk_rr r on "
-        + " and ".join(f"d.{k} = r.{k}" for k in keys)
-        + " where " + " and ".join(f"d.{k} is not null and d.{k} <> ''" if k in ("sk", "fk", "pc")
-                                     else f"d.{k} is not null" for k in keys)
-        for _, keys in BLOCKING_RULES)
+    """``_lk_pairs``: the DUO records' keys are hashed into a small table; the children's keys
+    stream through the join without being stored (millions of rows at full scale)."""
+    def keys(t: str, rowid: str) -> str:
+        union = " union all ".join(sql.format(id=rowid, t=t) for _, sql in BLOCKING_KEYS)
+        return f"select {rowid}, k as h from ({union})"
+
+    con.execute(f"create or replace temp table _lk_kd as {keys('_lk_duo', 'did')}")
     con.execute(f"""
         create or replace temp table _lk_pairs as
-        select p.did, p.rid,
-            d.sn_full as d_full, r.sn_full as r_full, d.sn_core as d_core, r.sn_core as r_core,
-            d.fn_norm as d_fn, r.fn_norm as r_fn, d.street as d_street, r.street as r_street,
-            d.nr as d_nr, r.nr as r_nr, d.nrn as d_nrn, r.nrn as r_nrn, d.pc as d_pc, r.pc as r_pc,
-            coalesce(year(d.dob), 0) as d_y, coalesce(month(d.dob), 0) as d_m,
-            coalesce(day(d.dob), 0) as d_d, coalesce(year(r.dob), 0) as r_y,
-            coalesce(month(r.dob), 0) as r_m, coalesce(day(r.dob), 0) as r_d
-        from ({joins}) p join _lk_duo d using (did) join _lk_rr r using (rid)""")
+        select distinct d.did, r.rid from ({keys('_lk_rr', 'rid')}) r join _lk_kd d using (h)""")
+    con.execute("drop table _lk_kd")
     return con.execute("select count(*) from _lk_pairs").fetchone()[0]
 
 
-FIELDS = ("full", "core", "fn", "street", "nr", "nrn", "pc", "y", "m", "d")
+def _score(con: duckdb.DuckDBPyConnection, weights: dict | None = None) -> None:
+    """``_lk_scored``: per candidate pair the level of each comparison and the match weight."""
+    w = weights or model.weights()
+    cols = [c for c in model.FEATURE_COLUMNS if c != "uid"]
+    side = ", ".join(f"d.{c} as {c}_l, r.{c} as {c}_r" for c in cols)
+    levels = ", ".join(f"{model.level_sql(c)} as {c.name}_level" for c in model.COMPARISONS)
+    total = " + ".join(model.weight_sql(c, w) for c in model.COMPARISONS)
+    vetoes = [f"when {c}_level = '{lv}' then '{c}:{lv}'"
+              for c, lvs in model.VETO.items() for lv in lvs]
+    exact = " and ".join(f"{c}_level = '{lv}'" for c, lv in model.EXACT.items())
+    con.execute(f"""
+        create or replace temp table _lk_scored as
+        with p as (select p.did, p.rid, {side} from _lk_pairs p
+                   join _lk_duo d using (did) join _lk_rr r using (rid)),
+        l as (select did, rid, {levels} from p)
+        select did, rid, {", ".join(f"{c.name}_level" for c in model.COMPARISONS)},
+               round({total}, 6) as match_weight,
+               case {" ".join(vetoes)} end as veto,
+               {exact} as exact
+        from l""")
 
 
-def compare(d: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Field similarities, composite score, exactness and link eligibility of aligned candidate
-    pairs. ``d`` and ``r`` hold arrays of equal length per field of :data:`FIELDS` (strings
-    already normalised: ``full``/``core`` surname, ``fn`` first-name tokens, ``street`` and
-    ``nr`` without spaces, ``nrn`` the house number's leading digits, ``pc`` postcode;
-    ``y``/``m``/``d`` birth date parts, 0 if missing).
-    Vectorised: rapidfuzz ``cpdist`` per string metric, numpy for the rest."""
-    def cp(a, b, scorer, scale=1.0):
-        if len(a) == 0:
-            return np.zeros(0)
-        return process.cpdist(a, b, scorer=scorer, workers=-1).astype(np.float64) / scale
-
-    def eq(a, b):
-        a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-        return (a == b) & (a != "")
-
-    jw = JaroWinkler.normalized_similarity
-    surname = np.maximum(cp(d["full"], r["full"], jw),
-                         PREFIXLESS_FACTOR * cp(d["core"], r["core"], jw))
-    first = (FIRST_NAMES_SET_SHARE * cp(d["fn"], r["fn"], fuzz.token_set_ratio, 100.0)
-             + (1 - FIRST_NAMES_SET_SHARE) * cp(d["fn"], r["fn"], fuzz.token_sort_ratio, 100.0))
-
-    dy, dm, dd = (np.asarray(d[k], dtype=np.int64) for k in ("y", "m", "d"))
-    ry, rm, rd = (np.asarray(r[k], dtype=np.int64) for k in ("y", "m", "d"))
-    known = (dy > 0) & (ry > 0)
-    same_parts = (dy == ry).astype(int) + (dm == rm) + (dd == rd)
-    birth = np.select(
-        [known & (same_parts == 3), known & (dy == ry) & (dm == rd) & (dd == rm),
-         known & (same_parts == 2)],
-        [BIRTH_DATE_SCORES["equal"], BIRTH_DATE_SCORES["day_month_swapped"],
-         BIRTH_DATE_SCORES["one_part_differs"]], 0.0)
-
-    postcode = eq(d["pc"], r["pc"]).astype(np.float64)
-    street = cp(d["street"], r["street"], jw)
-    nr_equal = eq(d["nr"], r["nr"])
-    nr = np.where(nr_equal, 1.0,
-                  np.where(eq(d["nrn"], r["nrn"]), 0.5, 0.0))
-    address = (ADDRESS_WEIGHTS["postcode"] * postcode + ADDRESS_WEIGHTS["street"] * street
-               + ADDRESS_WEIGHTS["house_number"] * nr)
-
-    score = np.round(WEIGHTS["surname"] * surname + WEIGHTS["first_names"] * first
-                     + WEIGHTS["birth_date"] * birth + WEIGHTS["address"] * address, 6)
-    exact = (eq(d["full"], r["full"]) & eq(d["fn"], r["fn"]) & eq(d["street"], r["street"])
-             & nr_equal & (postcode == 1.0) & (birth == 1.0))
-    one_edit = (cp(d["full"], r["full"], OSA.distance) == 1) \
-        & (first >= ONE_EDIT_SURNAME_RULE["first_names"]) \
-        & (birth >= ONE_EDIT_SURNAME_RULE["birth_date"]) \
-        & (address >= ONE_EDIT_SURNAME_RULE["address"] - 1e-6)
-    eps = 1e-9
-    corroborated = (postcode == 1.0) | (
-        (surname >= OTHER_POSTCODE_RULE["surname"] - eps)
-        & (first >= OTHER_POSTCODE_RULE["first_names"] - eps)
-        & (birth >= OTHER_POSTCODE_RULE["birth_date"] - eps))
-    eligible = exact | ((score >= MATCH_THRESHOLD) & corroborated
-                        & ((surname >= GATES["surname"]) | one_edit)
-                        & (first >= GATES["first_names"]) & (birth >= GATES["birth_date"]))
-    return {"score": score, "surname": surname, "first_names": first, "birth_date": birth,
-            "address": address, "exact": exact, "eligible": eligible}
-
-
-@dataclass(frozen=True)
-class Person:
-    """One side of a hand-made comparison (tests, explanations): fields as delivered."""
-
-    surname: str
-    first_names: str
-    birth_date: dt.date | None
-    street: str = ""
-    house_number: str = ""
-    postcode: str = ""
-
-
-def _fields(people: list[Person]) -> dict[str, np.ndarray]:
-    forms = [surname_forms(x.surname) for x in people]
-    col = lambda values: np.array(values, dtype=object)  # noqa: E731
-    return {
-        "full": col([f[0] for f in forms]), "core": col([f[1] for f in forms]),
-        "fn": col([first_name_tokens(x.first_names) for x in people]),
-        "street": col([normalise(x.street).replace(" ", "") for x in people]),
-        "nr": col([normalise(x.house_number).replace(" ", "") for x in people]),
-        "nrn": col([re.match(r"[0-9]*", normalise(x.house_number)).group() for x in people]),
-        "pc": col([(x.postcode or "").strip() for x in people]),
-        "y": np.array([x.birth_date.year if x.birth_date else 0 for x in people]),
-        "m": np.array([x.birth_date.month if x.birth_date else 0 for x in people]),
-        "d": np.array([x.birth_date.day if x.birth_date else 0 for x in people]),
-    }
-
-
-def score_pairs(pairs: list[tuple[Person, Person]]) -> list[dict[str, float | bool]]:
-    """Score hand-made (DUO, Rijksregister) pairs with the same code the pipeline uses."""
-    out = compare(_fields([a for a, _ in pairs]), _fields([b for _, b in pairs]))
-    return [{k: (bool(v[i]) if v.dtype == bool else float(v[i])) for k, v in out.items()}
-            for i in range(len(pairs))]
-
-
-def _score(con: duckdb.DuckDBPyConnection) -> None:
-    cols = con.execute("select * exclude (did, rid), did, rid from _lk_pairs").fetchnumpy()
-    s = compare({f: cols[f"d_{f}"] for f in FIELDS}, {f: cols[f"r_{f}"] for f in FIELDS})
-    scored = {"did": np.asarray(cols["did"]), "rid": np.asarray(cols["rid"]),
-              "score": s["score"], "exact": s["exact"], "eligible": s["eligible"]}
-    del cols
-    import pyarrow as pa  # noqa: PLC0415 (only needed here)
-
-    con.register("_lk_scored_view", pa.table(scored))
-    try:
-        con.execute("create or replace temp table _lk_scored as select * from _lk_scored_view")
-    finally:
-        con.unregister("_lk_scored_view")
-
-
-def _classify(con: duckdb.DuckDBPyConnection) -> None:
-    """``_lk_outcome``: per DUO record a link (exact/fuzzy) or a review reason."""
+def _classify(con: duckdb.DuckDBPyConnection, n_rr: int) -> None:
+    """``_lk_candidates`` (shown to the reviewer) and ``_lk_outcome`` (per DUO record a link or
+    a review reason), with the reviewers' earlier decisions applied."""
+    prior = model.PRESENT_PRIOR / max(n_rr, 1)
+    con.execute(f"""
+        create or replace temp table _lk_decided as
+        select record_key, pupil_key, decision from linkage.duo_review_decisions
+        qualify row_number() over (partition by record_key, pupil_key
+                                   order by decided_at desc, decision) = 1""")
+    con.execute(f"""
+        create or replace temp table _lk_candidates as
+        with c as (
+            select k.*, d.uid as record_key, r.uid as pupil_key
+            from _lk_scored k join _lk_duo d using (did) join _lk_rr r using (rid)
+            where k.match_weight >= {model.CANDIDATE_WEIGHT}
+              and not exists (select 1 from _lk_decided x where x.record_key = d.uid
+                              and x.pupil_key = r.uid and x.decision = 'different_child')),
+        p as (
+            select *, pow(2, match_weight) * {prior!r} as lr from c)
+        select *, lr / (sum(lr) over (partition by did) + {1 - model.PRESENT_PRIOR!r})
+                   as match_probability,
+               row_number() over (partition by did order by match_weight desc, pupil_key)
+                   as candidate_rank
+        from p""")
     con.execute(f"""
         create or replace temp table _lk_outcome as
-        with ranked as (
-            select k.*, row_number() over (partition by k.did order by k.score desc, r.key) as rk
-            from _lk_scored k join _lk_rr r using (rid)),
+        with best as (
+            select did,
+                   max(match_probability) filter (where candidate_rank = 1) as best_score,
+                   coalesce(sum(match_probability) filter (where candidate_rank > 1), 0)
+                       as others_score,
+                   max(rid) filter (where candidate_rank = 1) as best_rid,
+                   max(match_weight) filter (where candidate_rank = 1) as best_weight,
+                   max(veto) filter (where candidate_rank = 1) as best_veto,
+                   bool_or(exact) filter (where candidate_rank = 1) as best_exact,
+                   count(*) filter (where candidate_rank <= {model.MAX_CANDIDATES})
+                       as candidate_count
+            from _lk_candidates group by did),
+        reviewed as (
+            select d.did, min(r.rid) as reviewed_rid
+            from _lk_decided x join _lk_duo d on d.uid = x.record_key
+            join _lk_rr r on r.uid = x.pupil_key
+            where x.decision = 'same_child' group by d.did having count(*) = 1),
         per_record as (
-            select d.did, d.key as record_key,
-                   max(k.score) filter (where k.rk = 1) as best_score,
-                   max(k.score) filter (where k.rk = 2) as second_score,
-                   max(k.rid) filter (where k.rk = 1) as best_rid,
-                   bool_or(k.eligible) filter (where k.rk = 1) as best_eligible,
-                   bool_or(k.exact) filter (where k.rk = 1) as best_exact,
-                   count(k.rid) filter (where k.score >= {REVIEW_THRESHOLD}) as candidate_count
-            from _lk_duo d left join ranked k on k.did = d.did
-            group by all),
-        proposed as (
-            select *, case
-                when candidate_count = 0 then 'no_candidate'
-                when best_eligible and (second_score is null
-                     or best_score - second_score >= {AMBIGUITY_MARGIN}) then 'proposed'
-                else 'uncertain' end as status
-            from per_record)
-        select p.*, case when status = 'proposed' then
-                   row_number() over (partition by case when status = 'proposed' then best_rid end
-                                      order by best_score desc, record_key) end as claim_rank
-        from proposed p""")
-    con.execute("""
-        create or replace temp table _lk_outcome as
-        select o.*, r.key as pupil_key,
-               case when o.status <> 'proposed' then o.status
-                    when o.claim_rank = 1 then 'link' else 'conflict' end as outcome,
-               case when o.best_exact then 'exact' else 'fuzzy' end as match_method
-        from _lk_outcome o left join _lk_rr r on r.rid = o.best_rid""")
+            select d.did, d.uid as record_key, b.best_score, b.best_weight,
+                   coalesce(v.reviewed_rid, b.best_rid) as best_rid,
+                   coalesce(b.candidate_count, 0) as candidate_count,
+                   case when v.reviewed_rid is not null then 'reviewed'
+                        when b.best_exact and b.best_veto is null then 'exact'
+                        else 'fuzzy' end as match_method,
+                   case
+                       when v.reviewed_rid is not null then 'proposed'
+                       when b.did is null then 'no_candidate'
+                       when b.best_veto is not null then 'uncertain'
+                       when b.best_score >= {model.LINK_PROBABILITY} then 'proposed'
+                       else 'uncertain' end as status,
+                   case
+                       when v.reviewed_rid is not null then null
+                       when b.did is null then null
+                       when b.best_veto is not null then b.best_veto
+                       when b.best_score >= {model.LINK_PROBABILITY} then null
+                       -- short of certain because of other children, or of "not in the extract"
+                       when b.others_score >= 1 - b.best_score - b.others_score then 'near_tie'
+                       else 'weak_evidence' end as detail
+            from _lk_duo d left join best b using (did)
+            left join reviewed v using (did)),
+        claimed as (
+            select p.*, case when status = 'proposed' then row_number() over (
+                       partition by case when status = 'proposed' then best_rid end
+                       order by (match_method = 'reviewed') desc, best_score desc nulls last,
+                                record_key) end as claim_rank
+            from per_record p)
+        select c.*, r.uid as pupil_key,
+               case when c.status <> 'proposed' then c.status
+                    when c.claim_rank = 1 then 'link' else 'conflict' end as outcome,
+               case when c.status = 'proposed' and c.claim_rank > 1
+                    then 'child_linked_to_another_record' else c.detail end as outcome_detail
+        from claimed c left join _lk_rr r on r.rid = c.best_rid""")
 
 
 def _write(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date | None,
@@ -483,27 +494,43 @@ def _write(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date 
     try:
         con.execute("create or replace temp table _lk_old as select * from linkage.duo_links "
                     "where peildatum = $d", {"d": peildatum})
-        con.execute("delete from linkage.duo_links where peildatum = $d", {"d": peildatum})
-        con.execute("delete from linkage.duo_review where peildatum = $d", {"d": peildatum})
+        for t in ("duo_links", "duo_review", "duo_review_candidates"):
+            con.execute(f"delete from linkage.{t} where peildatum = $d", {"d": peildatum})
+        options = "[" + ", ".join(f"'{o}'" for o in DECISION_OPTIONS) + "]"
         if rr_date is not None:
             con.execute("""
-                insert into linkage.duo_links
-                select n.record_key, $d, n.pupil_key, n.match_method, n.best_score, $rr,
-                       coalesce(o.linked_at, $now)
+                insert into linkage.duo_links (record_key, peildatum, pupil_key, match_method,
+                    match_score, rijksregister_date, linked_at, match_weight)
+                select n.record_key, $d, n.pupil_key, n.match_method,
+                       case when n.match_method = 'reviewed' then 1.0 else n.best_score end, $rr,
+                       coalesce(o.linked_at, $now), n.best_weight
                 from _lk_outcome n
                 left join _lk_old o on o.record_key = n.record_key and o.pupil_key = n.pupil_key
-                     and o.match_method = n.match_method and o.match_score = n.best_score
-                     and o.rijksregister_date = $rr
+                     and o.match_method = n.match_method and o.rijksregister_date = $rr
                 where n.outcome = 'link'""", {"d": peildatum, "rr": rr_date, "now": now})
-            con.execute("""
-                insert into linkage.duo_review
-                select record_key, $d, outcome, best_score, candidate_count, $rr, pupil_key
+            con.execute(f"""
+                insert into linkage.duo_review (record_key, peildatum, reason, best_score,
+                    candidate_count, rijksregister_date, best_pupil_key, detail,
+                    decision_options)
+                select record_key, $d, outcome, best_score, candidate_count, $rr,
+                       case when outcome <> 'no_candidate' then pupil_key end, outcome_detail,
+                       {options}
                 from _lk_outcome where outcome <> 'link'""", {"d": peildatum, "rr": rr_date})
+            con.execute(f"""
+                insert into linkage.duo_review_candidates
+                select c.record_key, $d, c.candidate_rank, c.pupil_key, c.match_weight,
+                       c.match_probability, c.surname_level, c.first_names_level,
+                       c.birth_date_level, c.address_level, c.veto
+                from _lk_candidates c join _lk_outcome o using (did)
+                where o.outcome <> 'link' and c.candidate_rank <= {model.MAX_CANDIDATES}""",
+                        {"d": peildatum})
         else:  # no extract on or before this date: every record waits for review
             con.execute(f"""
-                insert into linkage.duo_review
+                insert into linkage.duo_review (record_key, peildatum, reason, best_score,
+                    candidate_count, rijksregister_date, best_pupil_key, detail,
+                    decision_options)
                 select distinct record_key, $d, 'no_candidate', null::double, 0, null::date,
-                       null::varchar
+                       null::varchar, 'no_extract_on_or_before', {options}
                 from raw.duo_registrations
                 where try_strptime(peildatum, '{DUO_DATE}')::date = $d""", {"d": peildatum})
         con.execute("commit")
@@ -513,8 +540,9 @@ def _write(con: duckdb.DuckDBPyConnection, peildatum: dt.date, rr_date: dt.date 
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("_lk_duo_src", "_lk_rr_src", "_lk_dict", "_lk_duo", "_lk_rr", "_lk_pairs",
-              "_lk_scored", "_lk_outcome", "_lk_old"):
+    for t in ("_lk_duo_src", "_lk_rr_src", "_lk_dict", "_lk_vocab", "_lk_duo", "_lk_rr", "_lk_kd",
+              "_lk_pairs", "_lk_scored", "_lk_decided", "_lk_candidates", "_lk_outcome",
+              "_lk_old"):
         con.execute(f"drop table if exists {t}")
 
 
@@ -534,10 +562,10 @@ def link_reference_date(con: duckdb.DuckDBPyConnection, peildatum: dt.date,
                         "go to review", peildatum)
             _write(con, peildatum, None, now)
         else:
-            result.duo_records, result.rijksregister_children = _prepare(con, peildatum, rr_date)
+            result.duo_records, result.rijksregister_children = prepare(con, peildatum, rr_date)
             result.candidate_pairs = _block(con)
             _score(con)
-            _classify(con)
+            _classify(con, result.rijksregister_children)
             _write(con, peildatum, rr_date, now)
     finally:
         _drop_temp(con)
@@ -547,34 +575,112 @@ def link_reference_date(con: duckdb.DuckDBPyConnection, peildatum: dt.date,
     reasons = dict(con.execute(
         "select reason, count(*) from linkage.duo_review where peildatum = $d group by all",
         {"d": peildatum}).fetchall())
+    result.review_detail = dict(con.execute(
+        "select coalesce(detail, reason), count(*) from linkage.duo_review where peildatum = $d "
+        "group by all order by all", {"d": peildatum}).fetchall())
     result.linked_exact = counts.get("exact", 0)
     result.linked_fuzzy = counts.get("fuzzy", 0)
+    result.linked_reviewed = counts.get("reviewed", 0)
     result.review_no_candidate = reasons.get("no_candidate", 0)
     result.review_uncertain = reasons.get("uncertain", 0)
     result.review_conflict = reasons.get("conflict", 0)
     if rr_date is None:
         result.duo_records = result.to_review
     result.seconds = round(time.perf_counter() - started, 3)
-    log.info("DUO linkage %s (Rijksregister %s): %d records, %d linked (%d exact, %d fuzzy), "
-             "%d to review (%d no candidate, %d uncertain, %d conflict), %d candidate pairs, "
-             "%.1f s", peildatum, rr_date, result.duo_records, result.linked,
-             result.linked_exact, result.linked_fuzzy, result.to_review,
+    log.info("DUO linkage %s (Rijksregister %s): %d records, %d linked (%d exact, %d fuzzy, "
+             "%d reviewed), %d to review (%d no candidate, %d uncertain, %d conflict), "
+             "%d candidate pairs, %.1f s", peildatum, rr_date, result.duo_records, result.linked,
+             result.linked_exact, result.linked_fuzzy, result.linked_reviewed, result.to_review,
              result.review_no_candidate, result.review_uncertain, result.review_conflict,
              result.candidate_pairs, result.seconds)
     return result
 
 
 def link_all(con: duckdb.DuckDBPyConnection) -> list[DateResult]:
-    """Link every DUO reference date present in ``raw``; drop results of dates no longer there."""
+    """Link every DUO reference date present in ``raw``; drop results of dates no longer there
+    (reviewers' decisions stay: they belong to the DUO record, not to a date)."""
     ensure_schema(con)
     duo_dates = duo_reference_dates(con)
     extracts = rijksregister_dates(con)
     con.execute("begin")
-    for t in ("duo_links", "duo_review"):
+    for t in ("duo_links", "duo_review", "duo_review_candidates"):
         con.execute(f"delete from linkage.{t} where peildatum not in "
                     f"(select unnest($d::date[]))", {"d": duo_dates})
     con.execute("commit")
     return [link_reference_date(con, d, extract_for(d, extracts)) for d in duo_dates]
+
+
+# ------------------------------------------------------------------ review decisions
+
+def record_decision(con: duckdb.DuckDBPyConnection, record_key: str, peildatum: dt.date,
+                    pupil_key: str, decision: str, now: dt.datetime | None = None) -> None:
+    """Record a reviewer's decision on one candidate of a review case; the next linkage run
+    (this date and every later one) applies it. ``same_child`` links the record to the child
+    (``match_method = 'reviewed'``); ``different_child`` removes the candidate for good."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}")
+    ensure_schema(con)
+    shown = con.execute("""
+        select count(*) from linkage.duo_review_candidates
+        where record_key = $r and peildatum = $d and pupil_key = $p""",
+                        {"r": record_key, "d": peildatum, "p": pupil_key}).fetchone()[0]
+    if not shown:
+        raise ValueError(f"no review case on {peildatum} shows this candidate for this record "
+                         "(decide on a candidate of linkage.duo_review_candidates)")
+    con.execute("insert into linkage.duo_review_decisions values ($r, $p, $x, $d, $t)",
+                {"r": record_key, "p": pupil_key, "x": decision, "d": peildatum,
+                 "t": now or dt.datetime.now(dt.UTC).replace(tzinfo=None)})
+
+
+# ------------------------------------------------------------------ hand-made pairs
+
+@dataclass(frozen=True)
+class Person:
+    """One side of a hand-made comparison (tests, explanations): fields as delivered."""
+
+    surname: str
+    first_names: str
+    birth_date: dt.date | None
+    street: str = ""
+    house_number: str = ""
+    postcode: str = ""
+
+
+def score_pairs(pairs: list[tuple[Person, Person]], children_in_extract: int = 1_200_000
+                ) -> list[dict]:
+    """Score hand-made (DUO, Rijksregister) pairs with the pipeline's own SQL, each pair as if
+    its child were the only candidate in an extract of ``children_in_extract``: levels, match
+    weight, posterior, veto, whether it would link automatically, and whether it is exact."""
+    con = duckdb.connect()
+    try:
+        for t, side in (("_lk_duo_src", 0), ("_lk_rr_src", 1)):
+            people = [p[side] for p in pairs]
+            con.execute(f"create temp table {t} (key varchar, dob date, sn varchar, fn varchar, "
+                        f"st varchar, nr varchar, pc varchar)")
+            if people:
+                con.executemany(f"insert into {t} values (?, ?, ?, ?, ?, ?, ?)", [
+                    (f"P{i:06d}", x.birth_date, x.surname, x.first_names, x.street,
+                     x.house_number, (x.postcode or "").strip()) for i, x in enumerate(people)])
+        _features(con)
+        con.execute("create temp table _lk_pairs as select d.did, r.rid from _lk_duo d "
+                    "join _lk_rr r on r.uid = d.uid")
+        _score(con)
+        prior = model.PRESENT_PRIOR / children_in_extract
+        rows = con.execute(f"""
+            select k.*, pow(2, match_weight) * {prior!r}
+                        / (pow(2, match_weight) * {prior!r} + {1 - model.PRESENT_PRIOR!r}) as p
+            from _lk_scored k join _lk_duo d using (did) order by d.uid""").fetchall()
+        names = [c[0] for c in con.description]
+    finally:
+        con.close()
+    out = []
+    for row in rows:
+        r = dict(zip(names, row))
+        out.append({**{f"{c.name}": r[f"{c.name}_level"] for c in model.COMPARISONS},
+                    "match_weight": r["match_weight"], "probability": r["p"], "veto": r["veto"],
+                    "exact": bool(r["exact"]) and r["veto"] is None,
+                    "links": r["veto"] is None and r["p"] >= model.LINK_PROBABILITY})
+    return out
 
 
 # ------------------------------------------------------------------ measurement

@@ -18,11 +18,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from faker import Faker
+from hypothesis import assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_source
-from orchestration.linkage import duo
+from orchestration.linkage import duo, model
 from orchestration.linkage.duo import Person, evaluate, link_all, normalise, score_pairs, \
     surname_forms
 from orchestration.foundations.warehouse import connect
@@ -80,61 +83,62 @@ def _one(a: Person, b: Person) -> dict:
 ])
 def test_spelling_only_differences_are_an_exact_match(duo_side, why):
     s = _one(duo_side, BASE)
-    assert s["exact"] and s["score"] == 1.0, why
+    assert s["exact"] and s["links"], why
 
 
 def test_dropped_diacritics_are_an_exact_match():
     s = _one(Person("Golcuk", "Ayse", D, "Carsi", "2A", "2990"),
              Person("Gölçük", "Ayşe", D, "Çarşı", "2a", "2990"))
-    assert s["exact"] and s["score"] == 1.0
+    assert s["exact"] and s["links"]
 
 
 @pytest.mark.parametrize("duo_side, why", [
-    (Person("D'Hondt", "Pieter Jan", D, "Kerkstraat", "12", "9000"), "swapped first names"),
-    (Person("D'Hondt", "Jan", D, "Kerkstraat", "12", "9000"), "missing first name"),
-    (Person("D'Hondt", "Jan Pieter Karel", D, "Kerkstraat", "12", "9000"), "extra first name"),
+    (Person("D'Hondt", "Pieter Jan", D, "Kerkstraat", "12", "9000"), "first names reordered"),
     (Person("D'Hondr", "Jan Pieter", D, "Kerkstraat", "12", "9000"), "typo in the surname"),
+    (Person("D'Hnodr", "Jan Pieter", D, "Kerkstraat", "12", "9000"), "two typos in the surname"),
     (Person("D'Hondt", "Jna Pieter", D, "Kerkstraat", "12", "9000"), "typo in a first name"),
     (Person("D'Hondt", "Jan Pieter", D, "Molenweg", "3", "9000"), "moved in the same postcode"),
-    (Person("D'Hondt", "Pieter Jan", D, "Molenweg", "3", "9050"), "moved to another postcode"),
     (Person("D'Hondr", "Jan Pieter", D, "Molenweg", "3", "9000"), "typo and moved"),
-    (Person("D'Hondt", "Jan", D, "Molenweg", "3", "9000"), "missing first name and moved"),
     (Person("D'Hondt", "Jan Pieter", dt.date(2014, 7, 3), "Kerkstraat", "12", "9000"),
      "day and month swapped"),
+    (Person("Jan Pieter", "D'Hondt", D, "Kerkstraat", "12", "9000"), "first and last name swapped"),
 ])
 def test_one_kind_of_noise_still_links_as_fuzzy(duo_side, why):
     s = _one(duo_side, BASE)
     assert not s["exact"], why
-    assert s["eligible"] and s["score"] >= duo.MATCH_THRESHOLD, (why, s)
+    assert s["links"] and s["probability"] >= model.LINK_PROBABILITY, (why, s)
 
 
-@pytest.mark.parametrize("duo_surname, rr_surname", [("Wu", "Wou"), ("Bha", "Bah"), ("Kco", "Koç")])
-def test_a_typo_in_a_very_short_surname_links_only_when_everything_else_agrees(duo_surname,
-                                                                             rr_surname):
-    rr = Person(rr_surname, "Aïssatou", D, "Kerkstraat", "12", "9000")
-    s = _one(Person(duo_surname, "Aissatou", D, "Kerkstraat", "12", "9000"), rr)
-    assert s["eligible"] and s["surname"] < duo.GATES["surname"]
-    moved = Person(duo_surname, "Aissatou", D, "Molenweg", "12", "9000")
-    assert not _one(moved, rr)["eligible"]
-    other_day = Person(duo_surname, "Aissatou", dt.date(2014, 3, 8), "Kerkstraat", "12", "9000")
-    assert not _one(other_day, rr)["eligible"]
+@pytest.mark.parametrize("duo_first_names", ["Jan", "Jan Pieter Karel", "Pieter"])
+def test_a_missing_or_extra_first_name_goes_to_review_with_the_child_shown(duo_first_names):
+    # "Jan" could be this child or an absent twin "Jan Karel": the reviewer decides
+    s = _one(Person("D'Hondt", duo_first_names, D, "Kerkstraat", "12", "9000"), BASE)
+    assert not s["links"] and s["veto"].startswith("first_names:duo_")
+    assert s["match_weight"] >= model.CANDIDATE_WEIGHT
+
+
+@pytest.mark.parametrize("duo_surname, rr_surname", [
+    ("Vandenbroeck", "Van den Broeck"), ("Vanden Broeck", "Van den Broeck"),
+    ("Broeck", "Van den Broeck"), ("van den broeck", "Van Den Broeck"),
+    ("Peeters", "Peeters-Janssens"), ("Janssens", "Peeters-Janssens"), ("Desmet", "De Smet"),
+])
+def test_particles_and_double_surnames_link(duo_surname, rr_surname):
+    s = _one(Person(duo_surname, "Lotte", D, "Kerkstraat", "12", "9000"),
+             Person(rr_surname, "Lotte", D, "Kerkstraat", "12", "9000"))
+    assert s["links"] and s["surname"] != "different", s
 
 
 @pytest.mark.parametrize("duo_side, why", [
-    (Person("D'Hondt", "Jan", D, "Molenweg", "3", "9050"), "first name missing"),
-    (Person("D'Hondr", "Jan Pieter", D, "Molenweg", "3", "9050"), "surname typo"),
-    (Person("D'Hondt", "Jan Pieter", dt.date(2014, 7, 3), "Molenweg", "3", "9050"), "swapped date"),
+    (Person("D'Hondt", "Jan Pieter", D, "Molenweg", "3", "9050"), "same names elsewhere"),
+    (Person("D'Hondt", "Jan", D, "Molenweg", "3", "9050"), "first name missing, elsewhere"),
+    (Person("D'Hondt", "Jan Pieter", dt.date(2014, 7, 3), "Molenweg", "3", "9050"),
+     "swapped date, elsewhere"),
 ])
-def test_in_another_postcode_only_identical_names_and_birth_date_link(duo_side, why):
+def test_in_another_postcode_nothing_links_but_the_candidate_is_shown(duo_side, why):
     # a namesake born the same day elsewhere looks exactly like this: review, not a link
     s = _one(duo_side, BASE)
-    assert not s["eligible"] and s["score"] >= duo.REVIEW_THRESHOLD, why
-
-
-def test_a_dropped_surname_prefix_still_links():
-    s = _one(Person("Broeck", "Lotte", D, "Kerkstraat", "12", "9000"),
-             Person("Van den Broeck", "Lotte", D, "Kerkstraat", "12", "9000"))
-    assert s["eligible"] and not s["exact"]
+    assert not s["links"] and s["veto"] and s["address"] == "other_postcode", why
+    assert s["match_weight"] >= model.CANDIDATE_WEIGHT, why
 
 
 @pytest.mark.parametrize("other, why", [
@@ -143,17 +147,44 @@ def test_a_dropped_surname_prefix_still_links():
     (Person("D'Hondt", "Jana", dt.date(2015, 3, 7), "Kerkstraat", "12", "9000"),
      "sibling born on the same day of another year"),
     (Person("Peeters", "Jan Pieter", D, "Kerkstraat", "12", "9000"), "other surname"),
+    (Person("D'Hondt", "Jan", D, "Kerkstraat", "12", "9000"),
+     "twin whose only first name is one of the DUO pupil's"),
 ])
 def test_a_sibling_or_another_family_is_never_linked_automatically(other, why):
     duo_side = Person("D'Hondt", "Jan Pieter", D, "Kerkstraat", "12", "9000")
-    assert not _one(duo_side, other)["eligible"], why
-    # and the true child always scores higher than the sibling
-    assert _one(duo_side, BASE)["score"] > _one(duo_side, other)["score"]
+    assert not _one(duo_side, other)["links"], why
+    # and the true child always weighs more than the sibling
+    assert _one(duo_side, BASE)["match_weight"] > _one(duo_side, other)["match_weight"]
 
 
-def test_the_weights_add_up_to_one():
-    assert sum(duo.WEIGHTS.values()) == pytest.approx(1.0)
-    assert sum(duo.ADDRESS_WEIGHTS.values()) == pytest.approx(1.0)
+_NAME = st.text(alphabet="abcdeilmnorstu", min_size=3, max_size=8)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(shared=st.lists(_NAME, min_size=1, max_size=2, unique=True),
+       only_duo=_NAME, only_rr=st.lists(_NAME, max_size=1))
+def test_a_shared_first_name_never_outweighs_a_different_one(shared, only_duo, only_rr):
+    """Same surname, birth date and address (twins); the DUO pupil has a first name the child
+    lacks: never an automatic link, whatever else agrees (unless it is a typo of the child's)."""
+    assume(only_duo not in shared and only_duo not in only_rr)
+    duo_names = " ".join([*shared, only_duo])
+    rr_names = " ".join([*shared, *only_rr])
+    assume(duckdb.execute("select damerau_levenshtein(?, ?)", [duo_names, rr_names]
+                          ).fetchone()[0] > 2)
+    s = _one(Person("Peeters", duo_names, D, "Kerkstraat", "12", "9000"),
+             Person("Peeters", rr_names, D, "Kerkstraat", "12", "9000"))
+    assert not s["links"] and s["veto"] and s["veto"].startswith("first_names:"), s
+
+
+def test_the_model_parameters_are_probabilities_for_every_level():
+    params = model.load_parameters()
+    weights = model.weights(params)
+    for c in model.COMPARISONS:
+        assert [lv.label for lv in c.levels if not lv.null] == list(params[c.name])
+        for level, p in params[c.name].items():
+            assert 0 < p["m"] <= 1 and 0 < p["u"] <= 1, (c.name, level)
+        # exact agreement is evidence for, complete disagreement evidence against, a match
+        assert weights[c.name][c.levels[1].label] > 0 > weights[c.name][c.levels[-1].label]
 
 
 # ------------------------------------------------------------------ a fixture like the sample
@@ -334,8 +365,10 @@ def test_precision_and_recall_against_the_ground_truth(linked):
     print("\nlinkage evaluation:", {k: v for k, v in m.items() if k != "reference_dates"},
           "\nper date:", [r.as_dict() for r in linked["results"]])
     assert m["true_pairs_present"] > 0
-    assert m["precision"] >= 0.99, m
-    assert m["recall"] >= 0.97, m
+    assert m["precision"] == 1.0 and m["wrong_links"] == 0, m
+    # the fixture adds a first name to ~1.5 % of its DUO records: those go to review (a first
+    # name the child lacks may be an absent twin's), so it meets the hard-case bar of 95 %
+    assert m["recall"] >= (0.97 if linked["is_sample"] else 0.95), m
 
 
 def test_every_duo_record_is_linked_or_queued_exactly_once(linked):
@@ -391,7 +424,7 @@ def test_no_name_or_address_from_the_vault_reaches_the_linkage_tables_or_the_log
         tables = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = "
             "current_database() and table_schema = 'linkage'").fetchall()}
-    assert tables == {"duo_links", "duo_review"}
+    assert tables == {"duo_links", "duo_review", "duo_review_candidates", "duo_review_decisions"}
     lowered = {v.lower() for v in values}
     assert not lowered & {n.lower() for n in names}
     words = _name_words(names)  # a name inside a longer value
@@ -422,8 +455,19 @@ def test_the_dagster_asset_materialises_with_counts_only(linked):
         assert duo_linkage.group_names_by_key[key] == "linkage"
     with connect(linked["p"], read_only=True) as con:
         before = _tables(con)
-    result = dg.materialize(linkage_assets)
+    home = linked["p"].data / "dagster_home_linkage_test"
+    home.mkdir(exist_ok=True)
+    linked["mp"].setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(linkage_assets, instance=instance)
     assert result.success
+    # the scale benchmark prints the linkage time from this materialisation
+    from tools.benchmark import linkage_timing
+
+    timing = linkage_timing(home)
+    assert timing["reference_dates"] == len(linked["results"])
+    assert timing["duo_records"] == sum(r.duo_records for r in linked["results"])
+    assert 0 < timing["slowest_date_seconds"] <= timing["seconds"]
     [mat] = [m for m in result.asset_materializations_for_node("duo_linkage")
              if m.asset_key == DUO_LINKS_KEY]
     md = mat.metadata
@@ -468,5 +512,6 @@ def test_outsiders_absent_twins_and_double_registrations_go_to_review(linked):
                            "from linkage.duo_review where rijksregister_date is not null "
                            "group by all").fetchall()
     by_reason = {r[0]: r[1:] for r in rows}
-    assert by_reason["conflict"][1] == 1.0  # an exact duplicate lost only on the one-to-one rule
+    # an exact duplicate lost only on the one-to-one rule
+    assert by_reason["conflict"][1] >= model.LINK_PROBABILITY
     assert by_reason["uncertain"][0] >= 1 and by_reason["no_candidate"][0] == 0

@@ -23,6 +23,7 @@ final as (
         duo_review.peildatum as reference_date,
         duo_registrations.school_year,
         duo_review.reason,
+        duo_review.detail,
         duo_review.best_score,
         duo_review.candidate_count,
         duo_review.rijksregister_date,
