@@ -11,6 +11,9 @@ and which columns are personal identifiers that must never reach the warehouse:
 
 Raw warehouse tables keep the source's own column names (lower case) as text; dbt staging types
 and renames them. Ingestion only guarantees that every value parses as its declared type.
+What a file becomes in raw is ``raw_layout``; the dbt source YAML
+(``dbt_project/models/staging/_sources.yml``, ``python -m orchestration.ingestion.dbt_yaml``)
+and the Dagster asset descriptions are generated from this contract, never written by hand.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ Sensitivity = Literal["plain", "insz", "vault"]
 
 BELGIAN_DATE = "%d/%m/%Y"  # dd/mm/yyyy, as Flemish agencies send dates
 DUTCH_DATE = "%d-%m-%Y"  # dd-mm-yyyy, as DUO sends dates
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    """One source system: its inbox folder and, in a line, who sends what."""
+
+    name: str  # inbox folder under data/inbox/, e.g. discimus
+    description: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,11 @@ class SourceFile:
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
+    @property
+    def table_description(self) -> str:
+        """What the raw table holds and who sends it."""
+        return f"{self.description} Source: {self.owner} ({self.source})."
+
     def match(self, file_name: str) -> re.Match[str] | None:
         return re.fullmatch(self.pattern, file_name)
 
@@ -79,6 +95,18 @@ def _c(header: str, type: ColumnType = "text", required: bool = False,
 
 SCHOOL_YEAR_FILE = r"(?P<school_year>\d{4}-\d{4})\.csv"
 REFERENCE_DATE_FILE = r"(?P<reference_date>\d{4}-\d{2}-\d{2})"
+
+SOURCE_SYSTEMS: tuple[SourceSystem, ...] = (
+    SourceSystem("discimus",
+                 "Discimus (AGODI): enrolments, pupil characteristics, absences, attests"),
+    SourceSystem("led", "LED (AHOVOKS): certificates and diplomas"),
+    SourceSystem("binc", "BINC (Opgroeien): NAFT trajectories, beneficiaries, providers"),
+    SourceSystem("zorgthuis", "Opgroeien: lists of pupils with a zorgthuis per counting date"),
+    SourceSystem("duo", "DUO (NL): pupils living in Belgium at a Dutch school (no INSZ)"),
+    SourceSystem("rijksregister",
+                 "Rijksregister: compulsory-school-age children in Flanders and Brussels"),
+    SourceSystem("school_register", "School register (AGODI/DOV): schools, branches, capacity"),
+)
 
 SOURCE_FILES: tuple[SourceFile, ...] = (
     # ---------------------------------------------------------------- Discimus (AGODI)
@@ -398,8 +426,19 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
     ),
 )
 
-SOURCES: tuple[str, ...] = tuple(dict.fromkeys(f.source for f in SOURCE_FILES))
+SOURCES: tuple[str, ...] = tuple(s.name for s in SOURCE_SYSTEMS)
+BY_SOURCE: dict[str, SourceSystem] = {s.name: s for s in SOURCE_SYSTEMS}
 BY_FILE_TYPE: dict[str, SourceFile] = {f.file_type: f for f in SOURCE_FILES}
+
+
+def _check_systems() -> None:
+    """Every file type belongs to a declared system and every system sends a file type."""
+    disagree = {f.source for f in SOURCE_FILES} ^ set(SOURCES)
+    if disagree:
+        raise ValueError(f"source systems and file types disagree: {sorted(disagree)}")
+
+
+_check_systems()
 
 
 def file_types_of(source: str) -> list[SourceFile]:

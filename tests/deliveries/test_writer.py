@@ -20,6 +20,9 @@ from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import add_renewal, build, pupil_key, synthetic_insz
 from tests.privacy import insz_in_files
 
+# The writer end to end: DuckDB, the vault, Parquet and CSV, the data package, the audit trail.
+pytestmark = pytest.mark.integration
+
 REGISTRY = load_registry()
 INSIDE_NAFT = dt.date(2026, 6, 1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from orchestration.retention import plan as r
 from orchestration.retention.jobs import retention_job
@@ -13,6 +14,7 @@ from orchestration.protocols.registry import SourceUse
 from orchestration.foundations.sources import BY_FILE_TYPE
 from tests.operations.conftest import write_inbox
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 REGISTRY = load_registry()
 RECEIVED = dt.date(2026, 11, 22)
 SHA = "c0ffee" * 10 + "beef"
@@ -125,6 +127,7 @@ def test_discimus_data_is_never_planned_for_erasure():
     assert r.plan(REGISTRY, holdings, dt.date(2099, 1, 1)).actions == []
 
 
+@pytest.mark.integration
 def test_the_retention_job_started_by_hand_is_a_dry_run_that_lists_what_would_go(data_dir):
     write_inbox(data_dir, "duo", "duo_onderwijsdeelnemers_2026-10-15.csv", "DUO file\n")
     result = retention_job.execute_in_process(
@@ -139,6 +142,7 @@ def test_the_retention_job_started_by_hand_is_a_dry_run_that_lists_what_would_go
     assert (data_dir.inbox_of("duo") / "duo_onderwijsdeelnemers_2026-10-15.csv").exists()
 
 
+@pytest.mark.integration
 def test_the_retention_job_with_dry_run_off_erases(data_dir):
     write_inbox(data_dir, "duo", "duo_onderwijsdeelnemers_2026-10-15.csv", "DUO file\n")
     result = retention_job.execute_in_process(

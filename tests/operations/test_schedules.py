@@ -20,6 +20,7 @@ from orchestration.deliveries.jobs import build_delivery_jobs
 from orchestration.deliveries.schedules import build_delivery_schedules
 from orchestration.protocols import DEFINITIONS_DIR, dates, load_registry, load_registry_from
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 REGISTRY = load_registry()
 
