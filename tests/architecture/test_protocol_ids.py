@@ -43,10 +43,13 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 def _source_names(tree: ast.AST, sources: set[str]) -> set[int]:
-    """Literals that name a source system: ``source="..."`` and keys of a mapping keyed by
-    source systems only."""
+    """Literals that name a source system: ``source="..."``, the name given to a
+    ``SourceSystem(...)``, and keys of a mapping keyed by source systems only."""
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "SourceSystem" \
+                and node.args and isinstance(node.args[0], ast.Constant):
+            found.add(id(node.args[0]))
         if isinstance(node, ast.keyword) and node.arg == "source" and \
                 isinstance(node.value, ast.Constant):
             found.add(id(node.value))

@@ -82,6 +82,6 @@ def test_a_generated_file_of_a_removed_protocol_is_stale_and_removed(tmp_path: P
     gone.write_text(dbt_yaml.HEADER.format(source="retired_protocol.yaml") + "version: 2\n")
     hand_written = tmp_path / "notes.yml"
     hand_written.write_text("version: 2\n")
-    assert dbt_yaml.differences(REGISTRY, tmp_path) == [f"{gone}: stale"]
+    assert dbt_yaml.differences(REGISTRY, tmp_path) == [f"{gone}: stale"]  # outside the project
     assert dbt_yaml.write(REGISTRY, tmp_path) == [gone]
     assert not gone.exists() and hand_written.exists()
