@@ -15,7 +15,14 @@ Checked at load time, so a bad edit fails every import of the registry, not a de
 - birth year is an integer column ``birth_year`` at ``birth_year_only`` granularity;
 - a weighted count (``weighting``) is decimal or double and weights an integer count column of
   the same file;
-- public and school-scoped outputs are aggregates with small-count suppression.
+- public and school-scoped outputs are aggregates with small-count suppression;
+- a file has a ``publication`` (measures, optionally microdata) exactly when it suppresses small
+  counts; ``filled_at_delivery`` fills columns of its file; ``request_answers`` belongs to the
+  ``request_by_insz`` scheme; ``draws_on`` names each source file type once.
+
+Everything that differs between protocols is declared here, so no other module names a protocol
+(``tests/architecture/test_protocol_ids.py``); code that truly differs per protocol lives in
+``orchestration/deliveries/protocols/<protocol_id>.py``.
 
 Usage::
 

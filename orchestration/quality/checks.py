@@ -405,7 +405,8 @@ quality_assets = [
         kinds={"file"},
         description="Reports to each source in data/outbox/quality/<source>/<date>/ (summary.md "
                     "and affected_records.csv with the source's own record references) and the "
-                    "yearly antwerpen_okan quality summary. Written by article7_raw_quality.",
+                    "yearly quality summary of each protocol with a follow-up meeting. Written "
+                    "by article7_raw_quality.",
     ),
 ]
 

@@ -216,6 +216,13 @@ def seed_codes(name: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------ registry facts
 
 
+def _protocols_of(file_type: str) -> str:
+    """The ids of the protocols drawing on a file type, for a rule's text."""
+    from orchestration.protocols import load_registry
+
+    return ", ".join(p.id for p in load_registry().drawing_on(file_type))
+
+
 def _registry_exchanges(file_type: str, school_year: str):
     """The exchanges of the protocols drawing on a file type, for one school year."""
     from orchestration.protocols import load_registry
@@ -689,8 +696,8 @@ def _naft_period_rule(spec: SourceFile) -> Rule:
     return Rule(
         "outside_naft_protocol_period", spec.file_type, "superfluous", "critical",
         f"The record lies outside the NAFT protocol's school years {first} to {last}",
-        "The naft_evaluation protocol covers BINC data of these school years only; anything "
-        "outside is superfluous and must not be delivered.",
+        f"The {_protocols_of(spec.file_type)} protocol covers BINC data of these school years "
+        "only; anything outside is superfluous and must not be delivered.",
         f"""
         select {_row_select(spec, 'Schooljaar' if _has(spec, 'Schooljaar') else None)}
         from {BATCH} b

@@ -5,8 +5,8 @@ So no other module of the code location may name a protocol: no dictionary keyed
 id, no ``if protocol.id == "..."``, no list of protocol ids. The test reads every module's
 syntax tree (no module is imported) and fails on any string literal equal to a protocol id,
 docstrings aside. A protocol id that is also a source system's name (the zorgthuis source of
-Opgroeien) is allowed only where it names the source: the ``source=`` of a source contract or a
-key of a mapping keyed by source systems.
+Opgroeien) is allowed only where it names the source: in the source contract
+(``foundations/sources.py``), as ``source=``, or as a key of a mapping keyed by source systems.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = Path(__file__).resolve().parents[2] / "orchestration"
 REGISTRY = PACKAGE / "protocols"
+SOURCE_CONTRACT = PACKAGE / "foundations" / "sources.py"
 
 
 def is_protocol_home(path: Path, ids: set[str]) -> bool:
@@ -58,21 +59,31 @@ def _source_names(tree: ast.AST, sources: set[str]) -> set[int]:
     return found
 
 
-def protocol_id_literals(source: str, ids: set[str], sources: set[str]) -> list[tuple[int, str]]:
+def protocol_id_literals(source: str, ids: set[str], sources: set[str], *,
+                         source_contract: bool = False) -> list[tuple[int, str]]:
     """(line, id) of every string literal in ``source`` that names a protocol."""
     tree = ast.parse(source)
     skip = _docstrings(tree) | _source_names(tree, sources)
     return sorted((node.lineno, node.value) for node in ast.walk(tree)
                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                  and node.value in ids and id(node) not in skip)
+                  and node.value in ids and id(node) not in skip
+                  and not (source_contract and node.value in sources))
 
 
 def test_no_module_outside_the_registry_and_the_protocol_modules_names_a_protocol():
     ids = set(load_registry().ids)
     found = [f"{path.relative_to(PACKAGE.parent)}:{line}: {value!r}"
              for path in sorted(PACKAGE.rglob("*.py")) if not is_protocol_home(path, ids)
-             for line, value in protocol_id_literals(path.read_text(), ids, set(SOURCES))]
+             for line, value in protocol_id_literals(path.read_text(), ids, set(SOURCES),
+                                                     source_contract=path == SOURCE_CONTRACT)]
     assert found == []
+
+
+def test_the_source_contract_may_name_a_source_but_never_list_protocols():
+    ids = set(load_registry().ids)
+    contract = 'SourceSystem("zorgthuis", "lists")\nSourceFile(protocols=("naft_evaluation",))'
+    assert protocol_id_literals(contract, ids, set(SOURCES), source_contract=True) == \
+        [(2, "naft_evaluation")]
 
 
 @pytest.mark.parametrize("code", [
