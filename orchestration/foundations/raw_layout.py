@@ -18,7 +18,10 @@ PROVENANCE = (("_source_file", "varchar"), ("_source_file_sha256", "varchar"),
 
 def raw_columns(spec: SourceFile) -> list[tuple[str, str]]:
     """The raw table's columns: plain columns as text, the INSZ replaced by ``pupil_key``,
-    vault columns left out, a ``record_key`` where the source's own key is personal."""
+    vault columns left out, a ``record_key`` where the source's own key is personal, and a
+    ``_vault_digest`` where the file has vault columns: a keyed hash of those values, so two rows
+    that differ only in a name or an address are told apart from an exact copy without the
+    values ever reaching the warehouse."""
     cols: list[tuple[str, str]] = []
     for c in spec.columns:
         if c.sensitivity == "insz":
@@ -27,7 +30,13 @@ def raw_columns(spec: SourceFile) -> list[tuple[str, str]]:
             cols.append((c.name, "varchar"))
     if has_personal_record_key(spec):
         cols.append(("record_key", "varchar"))
+    if has_vault_columns(spec):
+        cols.append(("_vault_digest", "varchar"))
     return cols + list(PROVENANCE)
+
+
+def has_vault_columns(spec: SourceFile) -> bool:
+    return any(c.sensitivity == "vault" for c in spec.columns)
 
 
 def has_personal_record_key(spec: SourceFile) -> bool:
