@@ -99,7 +99,8 @@ def write_source_report(con: duckdb.DuckDBPyConnection, p: settings.Paths, sourc
         w.writerow(CSV_COLUMNS)
         w.writerows(records)
     held = [h for h in holds.held_sources(con) if h.source == source]
-    held_protocols = [p.id for p in _protocols() if source in holds.sources_of(p)] if held else []
+    held_protocols = [p.id for p in _protocols()
+                      if source in holds.sources_of(p) and p.is_valid_on(today)] if held else []
     (folder / "summary.md").write_text(
         _summary(source, findings, len(records), today, held, held_protocols), encoding="utf-8")
     register.mark_reported(con, [f["finding_id"] for f in findings])
