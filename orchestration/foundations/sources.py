@@ -11,6 +11,11 @@ and which columns are personal identifiers that must never reach the warehouse:
 
 Raw warehouse tables keep the source's own column names (lower case) as text; dbt staging types
 and renames them. Ingestion only guarantees that every value parses as its declared type.
+
+Each column also states what its value *means* (its code list or format, the register it refers
+to, the window its dates lie in, the bounds of its counts), and each file its natural key: the
+article-7 checks are generated from exactly this (``orchestration.quality.rules``), so a new
+column brings its checks with it.
 """
 
 from __future__ import annotations

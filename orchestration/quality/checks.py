@@ -249,6 +249,8 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
         written = reports.write_all(con, p, today)
         status = _status_by_file_type(con)
         totals = register.summary(con)
+        held = con.execute("select protocol_id, source, reason, detail from "
+                           "quality.delivery_holds order by all").fetchall()
     seconds = time.perf_counter() - started
     context.log.info(f"article-7 quality: {refreshed.rules_evaluated} rules, "
                      f"{refreshed.findings_current} current findings ({refreshed.findings_new} new,"
@@ -265,7 +267,12 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
         "rules_evaluated": dg.MetadataValue.int(refreshed.rules_evaluated),
         "by_file_type": dg.MetadataValue.md(_status_table(status)),
         "table": dg.MetadataValue.text("quality.findings, quality.finding_records, "
-                                       "quality.finding_deliveries"),
+                                       "quality.finding_deliveries, quality.delivery_holds"),
+        "deliveries_held": dg.MetadataValue.int(len({h[0] for h in held})),
+        "delivery_holds": dg.MetadataValue.md(
+            "| protocol | source | reason | detail |\n|---|---|---|---|\n"
+            + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in held)
+            if held else "no delivery held back"),
         "seconds": dg.MetadataValue.float(round(seconds, 2)),
         **({"data_docs": dg.MetadataValue.path(str(docs))} if docs else {}),
     })
