@@ -615,18 +615,27 @@ def _reference_rule(spec: SourceFile, c: Column) -> Rule:
             blocking=True, column=c.header, kinds=("unknown_reference",))
     register, label = _REGISTERS[c.refers_to]
     other = typed_relation(BY_FILE_TYPE[register])
+    # the register's keys once (a hash anti-join), and the school years it was loaded for
     if c.refers_to == "school":
-        match = f"lpad(cast(r.instellingsnummer as varchar), 6, '0') = {school}"
+        keys, mine = "lpad(cast(r.instellingsnummer as varchar), 6, '0')", [school]
     elif c.refers_to == "branch":
-        match = (f"lpad(cast(r.instellingsnummer as varchar), 6, '0') = {school} "
-                 f"and r.vestigingsplaats = b.{c.name}")
+        keys = "lpad(cast(r.instellingsnummer as varchar), 6, '0'), r.vestigingsplaats"
+        mine = [school, f"b.{c.name}"]
     elif c.refers_to == "provider":
-        match = f"r.aanbieder_id = b.{c.name}"
+        keys, mine = "r.aanbieder_id", [f"b.{c.name}"]
     else:
-        match = f"r.traject_id = b.{c.name}"
-    same_year = "" if c.refers_to == "trajectory" else " and r._year = b._year"
-    loaded = "" if c.refers_to == "trajectory" else \
-        f" and b._year in (select distinct _year from {other} y)"
+        keys, mine = "r.traject_id", [f"b.{c.name}"]
+    per_year = c.refers_to != "trajectory"
+    key_list = keys + (", r._year" if per_year else "")
+    mine_list = mine + (["b._year"] if per_year else [])
+    match = " and ".join(f"k.k{i} = {m}" for i, m in enumerate(mine_list))
+    names = ", ".join(f"k{i}" for i in range(len(mine_list)))
+    loaded = f" and b._year in (select distinct _year from {other} y)" if per_year else ""
+    sql = f"""
+        with k({names}) as (select distinct {key_list} from {other} r)
+        select {_row_select(spec, c.header)} from {BATCH} b
+        where b.{c.name} is not null{loaded}
+          and not exists (select 1 from k where {match})"""
     compared = () if BY_FILE_TYPE[register].source == spec.source \
         else (BY_FILE_TYPE[register].source,)
     return Rule(
@@ -636,11 +645,7 @@ def _reference_rule(spec: SourceFile, c: Column) -> Rule:
         f"Every {label} a record refers to must exist in {BY_FILE_TYPE[register].owner}'s "
         f"{register} file{'' if c.refers_to == 'trajectory' else ' of the same school year'}; "
         "a dangling reference joins to nothing in marts and deliveries.",
-        f"""
-        select {_row_select(spec, c.header)} from {BATCH} b
-        where b.{c.name} is not null{loaded}
-          and not exists (select 1 from {other} r where {match}{same_year})""",
-        blocking=True, column=c.header, needs=(f"raw.{register}",), compared_with=compared,
+        sql, blocking=True, column=c.header, needs=(f"raw.{register}",), compared_with=compared,
         kinds=("unknown_reference",))
 
 
@@ -933,7 +938,16 @@ def _enrolment_rules(spec: SourceFile) -> list[Rule]:
              "schools overlap; the pupil would be counted twice. The later-starting enrolment "
              "is listed.",
              f"""
-             with full_time as (select * from {BATCH} b where {full_time})
+             with candidates as (
+                 select b.pupil_key, b._year from {BATCH} b where {full_time}
+                 group by b.pupil_key, b._year
+                 having count(distinct lpad(b.instellingsnummer, 6, '0')) > 1),
+             full_time as (
+                 select b.pupil_key, b._year, b.instellingsnummer, b.begindatum, b.einddatum,
+                        b.inschrijving_id, b._source_file, b._source_file_sha256, b._source_row
+                 from {BATCH} b
+                 semi join candidates c on c.pupil_key = b.pupil_key and c._year = b._year
+                 where {full_time})
              select distinct {_row_select(spec, 'Instellingsnummer')}
              from full_time b join full_time a
                on a.pupil_key = b.pupil_key and a._year = b._year
