@@ -9,7 +9,7 @@ is *held* when
   file is too incomplete to deliver from, although every loaded row is valid.
 
 A protocol is held exactly when a source its deliveries draw on is held; which sources a protocol
-draws on is the registry's fact (its parties' ``systems``), so other protocols go on. The reasons
+draws on is the registry's fact (``draws_on``: its source file types), so other protocols go on. The reasons
 name the source, the rule or the file and a count or share: never a value. The delivery writer
 asks :func:`reasons_for_protocol` before it writes; the quality step writes the same reasons to
 ``quality.delivery_holds`` for the steward.
@@ -76,9 +76,10 @@ def held_sources(con: duckdb.DuckDBPyConnection) -> list[Hold]:
 
 
 def sources_of(protocol) -> set[str]:
-    """The source systems a protocol's deliveries draw on (registry: parties' systems)."""
-    parties = (*protocol.parties.sources, protocol.parties.recipient)
-    return {system for party in parties for system in party.systems}
+    """The source systems a protocol's deliveries draw on (registry ``draws_on``)."""
+    from orchestration.foundations.sources import BY_FILE_TYPE
+
+    return {BY_FILE_TYPE[file_type].source for file_type in protocol.file_types}
 
 
 def reasons_for_protocol(con: duckdb.DuckDBPyConnection, protocol) -> list[Hold]:

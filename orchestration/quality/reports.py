@@ -16,10 +16,10 @@ they be resolved. Findings that no protocol valid today routes are in the report
 data steward's follow-up period, labelled as such. The report also says which deliveries the
 source's findings hold back (write-audit-publish, :mod:`orchestration.quality.holds`).
 
-For every protocol whose article 7 asks for a yearly follow-up meeting (registry
-``quality.follow_up_meeting: yearly``), ``<outbox>/quality/<protocol>/yearly/<year>/
-quality_summary.md`` counts the findings routed under it: by source, category and status,
-deadlines met or missed, days to resolution. Counts only.
+For every protocol whose article 7 asks for a yearly follow-up meeting (the registry's
+``quality.follow_up_meeting``; today ``antwerpen_okan``), ``<outbox>/quality/<protocol>/
+yearly/<year>/quality_summary.md`` counts the findings on the DOV sources that feed the protocol:
+by source, category and status, deadlines met or missed, days to resolution. Counts only.
 """
 
 from __future__ import annotations
@@ -39,14 +39,6 @@ from orchestration.foundations.sources import SOURCES, file_types_of
 
 CSV_COLUMNS = ("finding_id", "article7_category", "rule", "file", "row", "own_record_key",
                "column")
-
-
-def follow_up_protocols() -> list[str]:
-    """Protocols whose article 7 asks for a yearly follow-up meeting (from the registry)."""
-    from orchestration.protocols import load_registry
-
-    return sorted(p.id for p in load_registry().protocols.values()
-                  if p.quality.stated and p.quality.follow_up_meeting == "yearly")
 
 
 def outbox(p: settings.Paths | None = None) -> Path:
@@ -212,14 +204,10 @@ def _summary(source: str, findings: list[dict], n_records: int, today: dt.date,
 
 
 def write_follow_up_summary(con: duckdb.DuckDBPyConnection, p: settings.Paths,
-                            today: dt.date | None = None,
-                            protocol_id: str | None = None) -> list[Path]:
+                            today: dt.date | None, protocol_id: str) -> list[Path]:
     """The yearly quality summary of one protocol (counts only), one file per calendar year in
     which findings under it were reported, and always the current year."""
     today = today or dt.date.today()
-    if protocol_id is None:
-        return [path for pid in follow_up_protocols()
-                for path in write_follow_up_summary(con, p, today, pid)]
     rows = con.execute("""
         select source, article7_category, rule_id, status, reported_on, investigation_deadline,
                deadline, cast(resolved_at as date) as resolved_on, affected_records
@@ -276,5 +264,15 @@ def write_all(con: duckdb.DuckDBPyConnection, p: settings.Paths, today: dt.date 
     register.ensure_schema(con)
     holds.write_holds(con, _protocols())
     out = {s: write_source_report(con, p, s, today) for s in (sources or SOURCES)}
-    write_follow_up_summary(con, p, today)
+    for protocol in follow_up_protocols():
+        write_follow_up_summary(con, p, today, protocol)
     return out
+
+
+def follow_up_protocols() -> list[str]:
+    """The protocols whose article 7 asks for a yearly follow-up meeting (registry
+    ``quality.follow_up_meeting``): each gets a yearly quality summary."""
+    from orchestration.protocols import load_registry
+
+    return [p.id for p in load_registry().protocols.values()
+            if p.quality.follow_up_meeting == "yearly"]

@@ -329,28 +329,27 @@ def naft_period() -> tuple[str, str]:
     return first, last
 
 
-def drawing_on(source: str) -> list:
-    """The registry's protocols whose deliveries draw on a source system (its own sources'
-    systems and the systems the recipient brings in)."""
+def _registry_exchanges(file_type: str, school_year: str):
+    """The exchanges of the protocols drawing on a file type, for one school year."""
     from orchestration.protocols import load_registry
+    from orchestration.protocols.dates import exchange_windows
 
-    return [p for p in load_registry().protocols.values()
-            if source in {s for party in (*p.parties.sources, p.parties.recipient)
-                          for s in party.systems}]
+    return [e for p in load_registry().drawing_on(file_type)
+            for e in exchange_windows(p, school_year)]
 
 
 @lru_cache(maxsize=None)
-def protocol_period(source: str) -> tuple[str, str] | None:
-    """(first, last) school year of the delivery files that carry a source's own records (files
-    named after it, e.g. ``binc_trajectories``), from the registry; None when the registry gives
-    no bounded period for them."""
-    periods = {(f.period.school_year_from, f.period.school_year_to)
-               for p in drawing_on(source) for f in p.delivery_files
-               if f.id.startswith(source + "_")}
-    if not periods or any(a is None or b is None for a, b in periods):
+def protocol_period(file_type: str) -> tuple[str, str] | None:
+    """(first, last) school year of a source file type that the protocols drawing on it cover
+    (registry ``draws_on`` with ``school_year_from``/``school_year_to``); None when one of them
+    uses it without limit, or none draws on it."""
+    from orchestration.protocols import load_registry
+
+    uses = [p.source_use(file_type) for p in load_registry().drawing_on(file_type)]
+    if not uses or any(u.school_year_from is None or u.school_year_to is None for u in uses):
         return None
-    return (min(periods, key=lambda x: sy.start_year(x[0]))[0],
-            max(periods, key=lambda x: sy.start_year(x[1]))[1])
+    return (min((u.school_year_from for u in uses), key=sy.start_year),
+            max((u.school_year_to for u in uses), key=sy.start_year))
 
 
 # ------------------------------------------------------------------------------ rows and files
@@ -489,7 +488,7 @@ def expected_slots(spec: SourceFile) -> list[tuple[str, str, str, str | None]]:
             kinds = {"provisional": "voorlopig", "definitive": "definitief", "single": "definitief"}
             variants = [{"reference_date": e.counting_date.isoformat(),
                          "list_kind": kinds[e.list_kind]}
-                        for e in calendar.zorgthuis_exchanges(year)]
+                        for e in _registry_exchanges(spec.file_type, year)]
         else:
             variants = [{"reference_date": d.isoformat()}
                         for d in calendar.duo_reference_dates(year).values()]
@@ -854,9 +853,9 @@ def _birth_date_rule(spec: SourceFile) -> Rule:
 
 
 def _protocol_period_rule(spec: SourceFile) -> Rule | None:
-    """Records of a school year outside every registry period that carries this source's own
-    records are superfluous (today: BINC's NAFT files, 2020-21 to 2024-25)."""
-    period = protocol_period(spec.source)
+    """Records of a school year outside every period the registry's protocols use this file type
+    for are superfluous (today: BINC's NAFT files, 2020-21 to 2024-25)."""
+    period = protocol_period(spec.file_type)
     if period is None:
         return None
     first, last = period
@@ -870,7 +869,7 @@ def _protocol_period_rule(spec: SourceFile) -> Rule | None:
     return Rule(
         "outside_protocol_period", spec.file_type, "superfluous", "critical",
         f"The record lies outside the school years {first} to {last} that the protocols "
-        f"drawing on {spec.source} cover",
+        f"drawing on {spec.file_type} cover",
         "The protocol registry covers this source's data of these school years only; anything "
         "outside is superfluous and must not be delivered.",
         f"""
