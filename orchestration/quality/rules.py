@@ -315,20 +315,6 @@ def _school_days_relation() -> str:
 # ------------------------------------------------------------------------------ registry facts
 
 
-@lru_cache(maxsize=1)
-def naft_period() -> tuple[str, str]:
-    """School years (short form) of the NAFT BINC files, from the protocol registry."""
-    from orchestration.protocols import load_registry
-
-    naft = load_registry().protocol("naft_evaluation")
-    periods = {(f.period.school_year_from, f.period.school_year_to)
-               for f in naft.delivery_files if f.id.startswith("binc_")}
-    if len(periods) != 1:
-        raise ValueError(f"the NAFT BINC files disagree on their period: {periods}")
-    first, last = periods.pop()
-    return first, last
-
-
 def _registry_exchanges(file_type: str, school_year: str):
     """The exchanges of the protocols drawing on a file type, for one school year."""
     from orchestration.protocols import load_registry

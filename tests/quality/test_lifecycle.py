@@ -10,7 +10,6 @@ import datetime as dt
 import pytest
 
 from orchestration.deliveries import writer
-from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.foundations.warehouse import connect
 from orchestration.protocols import load_registry
 from orchestration.quality import register
@@ -19,9 +18,11 @@ from tests.quality import kit
 DAY = dt.date(2024, 11, 4)
 
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
+
+
 @pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, kit.TEST_MASTER_KEY)
+def no_overrides(monkeypatch):
     monkeypatch.delenv("PROTOCOL_WAREHOUSE_STEWARD_FOLLOW_UP", raising=False)
     monkeypatch.delenv("PROTOCOL_WAREHOUSE_QUARANTINE_HOLD_SHARE", raising=False)
 
