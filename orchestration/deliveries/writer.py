@@ -52,6 +52,7 @@ from orchestration.foundations import school_year as sy
 from orchestration.deliveries import datapackage, log, publication, requests, staging
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import fills_of, link_columns, model_name
+from orchestration.quality import holds
 from orchestration.protocols import load_registry
 from orchestration.protocols.registry import DeliveryFile, Protocol, Registry
 from orchestration.foundations.settings import PROJECT_ROOT, Paths, paths
@@ -129,6 +130,14 @@ def validity_refusal(protocol: Protocol, today: dt.date) -> str | None:
     until = protocol.valid_until.isoformat() if protocol.valid_until else "?"
     return (f"refused: {protocol.id} is valid until {until} (today is {today.isoformat()}); "
             f"register a renewal (validity.renewals in {definition}) to deliver again")
+
+
+def hold_refusal(protocol: Protocol, held: list[holds.Hold]) -> str:
+    """Write-audit-publish: why the audit holds this protocol's delivery back (no values)."""
+    return (f"held: {protocol.id} draws on {', '.join(sorted({h.source for h in held}))}, which "
+            f"failed the article-7 audit: " + "; ".join(str(h) for h in held)
+            + " (quality.delivery_holds; the source's report in data/outbox/quality/). It "
+            "delivers once the source's corrected file passes")
 
 
 def once_only_refusal(protocol: Protocol, previous: list[log.PreviousDelivery],
@@ -659,6 +668,12 @@ def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
             return deliver_protocol(protocol_id, p=p, registry=registry, today=today,
                                     force_reason=force_reason, con=own)
     recover_staged_deliveries(con, p, registry)  # also when no request is pending
+    day = today or dt.date.today()
+    held = holds.reasons_for_protocol(con, protocol)
+    if held and validity_refusal(protocol, day) is None:
+        reason = hold_refusal(protocol, held)
+        refuse(protocol, reason, p, day, kind="quality_hold")
+        return [Outcome(protocol_id, "refused", reason)]
     if protocol.pseudonym.scheme != "request_by_insz":
         return [deliver(protocol_id, p=p, registry=registry, today=today,
                         force_reason=force_reason, con=con)]

@@ -33,6 +33,9 @@ PUPIL_KEY = RawColumn("pupil_key", "varchar", "keyed internal pseudonym of the I
 RECORD_KEY = RawColumn("record_key", "varchar",
                        "keyed hash of the source's own record key where that key is personal",
                        "record_key")
+VAULT_DIGEST = RawColumn("_vault_digest", "varchar",
+                         "keyed hash of the row's vault columns (names, address): tells a second "
+                         "version of a record from an exact copy; never the values")
 PROVENANCE: tuple[RawColumn, ...] = (
     RawColumn("_source_file", "varchar", "name of the delivered file", "source_file"),
     RawColumn("_source_file_sha256", "varchar", "SHA-256 of the delivered file",
@@ -70,7 +73,9 @@ def column_description(column: Column, date_format: str) -> str:
 def raw_table(spec: SourceFile) -> tuple[RawColumn, ...]:
     """The raw table's columns in order, described: plain columns as text, the INSZ replaced by
     ``pupil_key``, vault columns left out, ``record_key`` where the source's own key is
-    personal, then the provenance columns."""
+    personal, ``_vault_digest`` where the file has vault columns (so two rows that differ only
+    in a name or an address are told apart from an exact copy, without the values ever reaching
+    the warehouse), then the provenance columns."""
     columns: list[RawColumn] = []
     for c in spec.columns:
         if c.sensitivity == "insz":
@@ -79,12 +84,19 @@ def raw_table(spec: SourceFile) -> tuple[RawColumn, ...]:
             columns.append(RawColumn(c.name, "varchar", column_description(c, spec.date_format)))
     if has_personal_record_key(spec):
         columns.append(RECORD_KEY)
+    if has_vault_columns(spec):
+        columns.append(VAULT_DIGEST)
     return (*columns, *PROVENANCE)
 
 
 def raw_columns(spec: SourceFile) -> list[tuple[str, str]]:
     """The raw table's columns as (name, DuckDB type)."""
     return [(c.name, c.type) for c in raw_table(spec)]
+
+
+def has_vault_columns(spec: SourceFile) -> bool:
+    """Whether the file has vault columns (raw then keeps their keyed digest)."""
+    return any(c.sensitivity == "vault" for c in spec.columns)
 
 
 def has_personal_record_key(spec: SourceFile) -> bool:

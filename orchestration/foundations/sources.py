@@ -14,6 +14,11 @@ and renames them. Ingestion only guarantees that every value parses as its decla
 What a file becomes in raw is ``raw_layout``; the dbt source YAML
 (``dbt_project/models/staging/_sources.yml``, ``python -m orchestration.ingestion.dbt_yaml``)
 and the Dagster asset descriptions are generated from this contract, never written by hand.
+
+Each column also states what its value *means* (its code list or format, the register it refers
+to, the window its dates lie in, the bounds of its counts), and each file its natural key: the
+article-7 checks are generated from exactly this (``orchestration.quality.rules``), so a new
+column brings its checks with it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,15 @@ from typing import Literal
 
 ColumnType = Literal["text", "int", "date", "flag", "school_year", "insz"]
 Sensitivity = Literal["plain", "insz", "vault"]
+#: Registers a column can refer to: a school or branch of the school register in the row's school
+#: year, a NAFT provider of BINC's providers file in that year, a Belgian municipality (NIS code,
+#: Statbel list), a trajectory of BINC's trajectory file.
+Reference = Literal["school", "branch", "provider", "municipality", "trajectory"]
+#: What a date must lie within: the row's school year (1 September - 31 August), or on or before
+#: the file's reference date.
+DateWindow = Literal["school_year", "reference_date"]
+#: Upper bounds the Flemish calendar gives for a count in a school year.
+CalendarBound = Literal["school_days", "school_half_days"]
 
 BELGIAN_DATE = "%d/%m/%Y"  # dd/mm/yyyy, as Flemish agencies send dates
 DUTCH_DATE = "%d-%m-%Y"  # dd-mm-yyyy, as DUO sends dates
@@ -46,6 +60,19 @@ class Column:
     required: bool = False
     sensitivity: Sensitivity = "plain"
     description: str = ""
+    # What the value means, for the article-7 checks generated from the contract
+    # (orchestration.quality.rules): a code list (a seed of dbt_project/seeds/codes, or the codes
+    # themselves) or a format (regex on the compact upper-case value); a reference to another
+    # register; for dates, the window they lie in and the date they may not precede; for counts,
+    # the lowest and highest value and the column or calendar quantity they may not exceed.
+    codes: str | tuple[str, ...] | None = None
+    pattern: str | None = None
+    refers_to: Reference | None = None
+    within: DateWindow | None = None
+    not_before: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    at_most: str | CalendarBound | None = None
 
     @property
     def name(self) -> str:
@@ -89,8 +116,8 @@ class SourceFile:
 
 
 def _c(header: str, type: ColumnType = "text", required: bool = False,
-       sensitivity: Sensitivity = "plain", description: str = "") -> Column:
-    return Column(header, type, required, sensitivity, description)
+       sensitivity: Sensitivity = "plain", description: str = "", **meaning) -> Column:
+    return Column(header, type, required, sensitivity, description, **meaning)
 
 
 SCHOOL_YEAR_FILE = r"(?P<school_year>\d{4}-\d{4})\.csv"
@@ -122,29 +149,45 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Inschrijving_id", "text", True, description="Discimus' own enrolment reference"),
             _c("INSZ", "insz", True, "insz", "national number (NN or BIS)"),
             _c("Geboortedatum", "date", True, description="birth date"),
-            _c("Geslacht", "text", True, description="M, V or X"),
-            _c("Nationaliteit", "text", True, description="ISO 3166-1 alpha-3 code"),
-            _c("Woonplaats_NIS", "text", False, description="NIS code of the municipality of residence"),
+            _c("Geslacht", "text", True, description="M, V or X",
+               codes=("M", "V", "X")),
+            _c("Nationaliteit", "text", True, description="ISO 3166-1 alpha-3 code",
+               pattern="[A-Z]{3}"),
+            _c("Woonplaats_NIS", "text", False, description="NIS code of the municipality of residence",
+               refers_to="municipality"),
             _c("Postcode", "text", False, description="postcode of residence"),
             _c("Schooljaar", "school_year", True, description="school year, e.g. 2023-2024"),
-            _c("Instellingsnummer", "text", True, description="school number, up to 6 digits"),
-            _c("Vestigingsplaats", "int", True, description="branch: intern volgnummer within the school"),
-            _c("Hoofdstructuur", "text", True, description="3-digit code niveau+soort+programma"),
+            _c("Instellingsnummer", "text", True, description="school number, up to 6 digits",
+               refers_to="school"),
+            _c("Vestigingsplaats", "int", True, description="branch: intern volgnummer within the school",
+               refers_to="branch"),
+            _c("Hoofdstructuur", "text", True, description="3-digit code niveau+soort+programma",
+               codes="main_structure"),
             _c("Administratieve_groep", "int", True, description="administratieve groep number"),
-            _c("Leerjaar", "int", True, description="study year (kleuter 1-3 by age class, lager 1-6, secundair 1-7)"),
-            _c("Graad", "int", False, description="graad in secondary education (1-3)"),
-            _c("Onderwijsvorm", "text", False, description="ASO, TSO, KSO, BSO, A, B, OKAN"),
-            _c("Finaliteit", "text", False, description="DO, DU, A, E, 7E"),
-            _c("Leerweg", "text", False, description="SCHOOL or DUAAL"),
+            _c("Leerjaar", "int", True, description="study year (kleuter 1-3 by age class, lager 1-6, secundair 1-7)",
+               minimum=1, maximum=7),
+            _c("Graad", "int", False, description="graad in secondary education (1-3)",
+               minimum=1, maximum=3),
+            _c("Onderwijsvorm", "text", False, description="ASO, TSO, KSO, BSO, A, B, OKAN",
+               codes="education_form"),
+            _c("Finaliteit", "text", False, description="DO, DU, A, E, 7E",
+               codes="finality"),
+            _c("Leerweg", "text", False, description="SCHOOL or DUAAL",
+               codes=("SCHOOL", "DUAAL")),
             _c("Studierichting", "text", False, description="study direction"),
             _c("Type_buitengewoon", "text", False, description="type of special education"),
-            _c("Opleidingsvorm", "text", False, description="OV1-OV4 in BuSO"),
+            _c("Opleidingsvorm", "text", False, description="OV1-OV4 in BuSO",
+               codes=("OV1", "OV2", "OV3", "OV4")),
             _c("AN", "flag", True, description="anderstalige nieuwkomer J/N"),
             _c("GAN", "flag", True, description="gewezen anderstalige nieuwkomer J/N"),
-            _c("Begindatum", "date", True, description="start of the enrolment"),
-            _c("Einddatum", "date", False, description="end of the enrolment, empty while running"),
-            _c("Reden_uitschrijving", "text", False, description="X normal end, E pupil/parent, T tucht, S school/CLB advice"),
-            _c("Situatie_na", "text", False, description="10 no info, 12 other Flemish school, 5 working, 1 training, 9 other"),
+            _c("Begindatum", "date", True, description="start of the enrolment",
+               within="school_year"),
+            _c("Einddatum", "date", False, description="end of the enrolment, empty while running",
+               within="school_year", not_before="Begindatum"),
+            _c("Reden_uitschrijving", "text", False, description="X normal end, E pupil/parent, T tucht, S school/CLB advice",
+               codes="deregistration_reason"),
+            _c("Situatie_na", "text", False, description="10 no info, 12 other Flemish school, 5 working, 1 training, 9 other",
+               codes="situation_after"),
         ),
     ),
     SourceFile(
@@ -174,12 +217,18 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
-            _c("Instellingsnummer", "text", True),
-            _c("Halve_dagen_aanwezig_verwacht", "int", True, description="half days the pupil was expected at school"),
-            _c("Halve_dagen_afwezig", "int", True, description="all absent half days"),
-            _c("Halve_dagen_problematisch", "int", True, description="unjustified (problematic) absent half days"),
-            _c("Aantal_lange_afwezigheden", "int", True, description="number of absences of 10 or more consecutive days"),
-            _c("Dagen_lange_afwezigheid", "int", True, description="total length of those long absences in days"),
+            _c("Instellingsnummer", "text", True,
+               refers_to="school"),
+            _c("Halve_dagen_aanwezig_verwacht", "int", True, description="half days the pupil was expected at school",
+               minimum=0, at_most="school_half_days"),
+            _c("Halve_dagen_afwezig", "int", True, description="all absent half days",
+               minimum=0, at_most="Halve_dagen_aanwezig_verwacht"),
+            _c("Halve_dagen_problematisch", "int", True, description="unjustified (problematic) absent half days",
+               minimum=0, at_most="Halve_dagen_afwezig"),
+            _c("Aantal_lange_afwezigheden", "int", True, description="number of absences of 10 or more consecutive days",
+               minimum=0),
+            _c("Dagen_lange_afwezigheid", "int", True, description="total length of those long absences in days",
+               minimum=0, at_most="school_days"),
         ),
     ),
     SourceFile(
@@ -192,12 +241,17 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
-            _c("Instellingsnummer", "text", True),
-            _c("Vestigingsplaats", "int", True),
-            _c("Leerjaar", "int", True),
-            _c("Attest", "text", True, description="A, B or C"),
+            _c("Instellingsnummer", "text", True,
+               refers_to="school"),
+            _c("Vestigingsplaats", "int", True,
+               refers_to="branch"),
+            _c("Leerjaar", "int", True,
+               minimum=1, maximum=7),
+            _c("Attest", "text", True, description="A, B or C",
+               codes="attest"),
             _c("Clausulering", "text", False, description="cluster of excluded directions with a B attest"),
-            _c("Datum_attest", "date", True),
+            _c("Datum_attest", "date", True,
+               within="school_year"),
         ),
     ),
     # ---------------------------------------------------------------- LED (AHOVOKS)
@@ -212,13 +266,17 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Bewijsreferte", "text", True, description="LED's own certificate reference"),
             _c("INSZ", "insz", True, "insz"),
             _c("Leverancier", "text", True, description="supplier of the certificate"),
-            _c("Status", "int", True, description="1 Geregistreerd, 10 Geannuleerd"),
+            _c("Status", "int", True, description="1 Geregistreerd, 10 Geannuleerd",
+               codes="led_status"),
             _c("Authenticiteit", "text", True),
-            _c("Categorie", "text", True),
+            _c("Categorie", "text", True,
+               codes="led_category"),
             _c("Graad", "text", False),
             _c("Onderwijsvorm", "text", False),
-            _c("Bewijstype", "text", True, description="Diploma, Getuigschrift, Studiegetuigschrift, Attest, Deelcertificaat"),
-            _c("Bewijsstaat", "text", True, description="Eindbewijs or Tussenbewijs"),
+            _c("Bewijstype", "text", True, description="Diploma, Getuigschrift, Studiegetuigschrift, Attest, Deelcertificaat",
+               codes="led_certificate_type"),
+            _c("Bewijsstaat", "text", True, description="Eindbewijs or Tussenbewijs",
+               codes=("Eindbewijs", "Tussenbewijs")),
             _c("Instantie", "text", True, description="issuing body"),
             _c("Onderwerp_code", "text", True),
             _c("Onderwerp_naam", "text", True),
@@ -227,13 +285,16 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Land", "text", True, description="ISO 3166-1 alpha-3"),
             _c("Taal", "text", True, description="ISO 639-2"),
             _c("Instelling_naam", "text", True),
-            _c("Instelling_nummer", "text", False),
-            _c("Schooltype", "text", True, description="Gewoon or Buitengewoon"),
+            _c("Instelling_nummer", "text", False,
+               refers_to="school"),
+            _c("Schooltype", "text", True, description="Gewoon or Buitengewoon",
+               codes=("Gewoon", "Buitengewoon")),
             _c("Studierichting", "text", False),
             _c("Specialisatie", "text", False),
             _c("Detail_onderwerp", "text", False),
             _c("Vervalperiode", "text", False),
-            _c("Uren_volwassenenonderwijs", "int", False),
+            _c("Uren_volwassenenonderwijs", "int", False,
+               minimum=0),
             _c("Alternatieve_instantie", "text", False),
             _c("Bijkomende_informatie", "text", False),
             _c("ISCED_studiegebied", "text", False),
@@ -252,20 +313,29 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         columns=(
             _c("Traject_id", "text", True),
             _c("Schooljaar", "school_year", True),
-            _c("Type", "text", True, description="PREVENTIEF or HERINTREDING"),
-            _c("Vorm", "text", True, description="INDIVIDUEEL, COLLECTIEF or GEMENGD"),
-            _c("Doelgroep", "text", True, description="LEERLING, LEERLINGENGROEP, KLASGROEP, LEERKRACHT, LERARENTEAM, SCHOOL"),
+            _c("Type", "text", True, description="PREVENTIEF or HERINTREDING",
+               codes="naft_trajectory_type"),
+            _c("Vorm", "text", True, description="INDIVIDUEEL, COLLECTIEF or GEMENGD",
+               codes="naft_form"),
+            _c("Doelgroep", "text", True, description="LEERLING, LEERLINGENGROEP, KLASGROEP, LEERKRACHT, LERARENTEAM, SCHOOL",
+               codes="naft_target_group"),
             _c("Begindatum", "date", True),
-            _c("Einddatum", "date", False),
+            _c("Einddatum", "date", False,
+               not_before="Begindatum"),
             _c("Resultaat", "text", False, description="result at the end"),
             _c("Doelen", "text", False, description="goals, |-separated"),
             _c("Redenen", "text", False, description="reasons for participation, |-separated"),
-            _c("Aantal_sessies", "int", False),
-            _c("Totale_duur_uren", "int", False),
+            _c("Aantal_sessies", "int", False,
+               minimum=0),
+            _c("Totale_duur_uren", "int", False,
+               minimum=0),
             _c("Frequentie", "text", False),
-            _c("Deelname", "text", False, description="participation: VOLLEDIG, GEDEELTELIJK, BEPERKT"),
-            _c("Aanbieder_id", "text", True),
-            _c("Instellingsnummer", "text", False, description="school where the trajectory takes place"),
+            _c("Deelname", "text", False, description="participation: VOLLEDIG, GEDEELTELIJK, BEPERKT",
+               codes="naft_participation"),
+            _c("Aanbieder_id", "text", True,
+               refers_to="provider"),
+            _c("Instellingsnummer", "text", False, description="school where the trajectory takes place",
+               refers_to="school"),
         ),
     ),
     SourceFile(
@@ -276,13 +346,16 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="Young people with an individual NAFT trajectory, one row per trajectory and pupil.",
         key_columns=("traject_id", "insz"),
         columns=(
-            _c("Traject_id", "text", True),
+            _c("Traject_id", "text", True,
+               refers_to="trajectory"),
             _c("INSZ", "insz", True, "insz"),
-            _c("Geslacht", "text", True),
+            _c("Geslacht", "text", True,
+               codes=("M", "V", "X")),
             _c("Geboortedatum", "date", True),
             _c("Thuistaal", "text", False, description="ISO 639-2 home language"),
             _c("Nationaliteit", "text", False),
-            _c("Woonplaats_NIS", "text", False),
+            _c("Woonplaats_NIS", "text", False,
+               refers_to="municipality"),
             _c("Gezinssituatie", "text", False),
             _c("Referentie_CLB", "text", False),
         ),
@@ -316,7 +389,8 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Teldatum", "date", True),
-            _c("Soort_lijst", "text", True, description="VOORLOPIG or DEFINITIEF"),
+            _c("Soort_lijst", "text", True, description="VOORLOPIG or DEFINITIEF",
+               codes=("VOORLOPIG", "DEFINITIEF")),
             _c("MFC_niet_vrijwillig", "flag", True, description="non-voluntary care in an MFC J/N"),
         ),
     ),
@@ -334,12 +408,14 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Fictief_nummer", "text", True, "vault", "DUO's fictitious unique number"),
             _c("Achternaam", "text", True, "vault"),
             _c("Voornamen", "text", True, "vault"),
-            _c("Geboortedatum", "date", True),
+            _c("Geboortedatum", "date", True,
+               within="reference_date"),
             _c("Straat", "text", True, "vault"),
             _c("Huisnummer", "text", True, "vault"),
             _c("Postcode", "text", True),
             _c("Woonplaats", "text", True),
-            _c("BRIN", "text", True, description="DUO institution code (4 chars, optional 2-digit location)"),
+            _c("BRIN", "text", True, description="DUO institution code (4 chars, optional 2-digit location)",
+               pattern="[0-9]{2}[A-Z]{2}([0-9]{2})?"),
             _c("Instellingsnaam", "text", True),
             _c("Peildatum", "date", True),
         ),
@@ -357,12 +433,15 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("INSZ", "insz", True, "insz"),
             _c("Naam", "text", True, "vault"),
             _c("Voornamen", "text", True, "vault"),
-            _c("Geboortedatum", "date", True),
-            _c("Geslacht", "text", True),
+            _c("Geboortedatum", "date", True,
+               within="reference_date"),
+            _c("Geslacht", "text", True,
+               codes=("M", "V", "X")),
             _c("Straat", "text", True, "vault"),
             _c("Huisnummer", "text", True, "vault"),
             _c("Postcode", "text", True),
-            _c("NIS_gemeente", "text", True),
+            _c("NIS_gemeente", "text", True,
+               refers_to="municipality"),
             _c("Referentiedatum", "date", True),
         ),
     ),
@@ -378,9 +457,11 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Instellingsnummer", "text", True),
             _c("Schooljaar", "school_year", True),
             _c("Naam", "text", True, description="school name"),
-            _c("Soort_bestuur", "text", True, description="net: 1 GO!, 2 Vrij, 3 Provincie, 4 Gemeente, ..."),
+            _c("Soort_bestuur", "text", True, description="net: 1 GO!, 2 Vrij, 3 Provincie, 4 Gemeente, ...",
+               codes="school_network"),
             _c("Koepel", "text", True, description="GO!, OVSG, POV, KOV, OKO, ..."),
-            _c("Niveau", "text", True, description="BAO (basis) or SO (secundair)"),
+            _c("Niveau", "text", True, description="BAO (basis) or SO (secundair)",
+               codes=("BAO", "SO")),
         ),
     ),
     SourceFile(
@@ -398,10 +479,12 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Straat", "text", True, description="address of the branch (an institution, not a person)"),
             _c("Huisnummer", "text", True),
             _c("Postcode", "text", True),
-            _c("NIS_gemeente", "text", True),
+            _c("NIS_gemeente", "text", True,
+               refers_to="municipality"),
             _c("Gemeente", "text", True),
             _c("Provincie", "text", True),
-            _c("Verstedelijking", "text", True, description="urbanisation: GROOTSTEDELIJK, CENTRUMSTEDELIJK, KLEINSTEDELIJK, LANDELIJK"),
+            _c("Verstedelijking", "text", True, description="urbanisation: GROOTSTEDELIJK, CENTRUMSTEDELIJK, KLEINSTEDELIJK, LANDELIJK",
+               codes="urbanisation"),
         ),
     ),
     SourceFile(
@@ -413,15 +496,23 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         key_columns=("instellingsnummer", "vestigingsplaats", "schooljaar", "hoofdstructuur", "leerjaar",
                      "onderwijsvorm", "finaliteit", "leerweg"),
         columns=(
-            _c("Instellingsnummer", "text", True),
-            _c("Vestigingsplaats", "int", True),
+            _c("Instellingsnummer", "text", True,
+               refers_to="school"),
+            _c("Vestigingsplaats", "int", True,
+               refers_to="branch"),
             _c("Schooljaar", "school_year", True),
-            _c("Hoofdstructuur", "text", True),
-            _c("Leerjaar", "int", True),
-            _c("Onderwijsvorm", "text", False),
-            _c("Finaliteit", "text", False),
-            _c("Leerweg", "text", False),
-            _c("Beschikbare_plaatsen", "int", True),
+            _c("Hoofdstructuur", "text", True,
+               codes="main_structure"),
+            _c("Leerjaar", "int", True,
+               minimum=1, maximum=7),
+            _c("Onderwijsvorm", "text", False,
+               codes="education_form"),
+            _c("Finaliteit", "text", False,
+               codes="finality"),
+            _c("Leerweg", "text", False,
+               codes=("SCHOOL", "DUAAL")),
+            _c("Beschikbare_plaatsen", "int", True,
+               minimum=0),
         ),
     ),
 )

@@ -369,6 +369,9 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
             select_cols.append(_value(c))
     if has_personal_record_key(spec):
         select_cols.append(key_expr)
+    if vault_cols:  # tells a second version of a record from an exact copy (raw_layout)
+        values = " || '|' || ".join(f"coalesce({_value(c)}, '')" for c in vault_cols)
+        select_cols.append(f"hmac_record('vault|{spec.file_type}|' || {values})")
     con.execute("begin")
     previous = [r[0] for r in con.execute(
         "select sha256 from ingest.files where slot = ? and status = 'loaded'", [slot]).fetchall()]

@@ -13,4 +13,4 @@
 """
 
 # What other slices may import from this one.
-PUBLIC_MODULES = ("definitions",)
+PUBLIC_MODULES = ("definitions", "holds")

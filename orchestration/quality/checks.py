@@ -16,8 +16,6 @@ Objects (export lists at the bottom; ``orchestration/definitions.py`` adds them)
   the register and reports are written in every run, also when the run then fails (the blocking
   checks fail the step at its end, after everything is written). dbt staging and Python assets
   downstream of a raw asset with a failed blocking check do not run.
-- ``article7_staging_contract``: the GX suites ``staging_<file_type>`` as checks of the dbt
-  staging assets (typed contract; blocking for Python assets downstream of staging).
 - ``article7_linkage_quality``: DUO records the linkage could not match, as a check of
   ``linkage/duo_review``; it also refreshes that rule's findings and DUO's report (the linkage
   runs after the register node).
@@ -53,11 +51,6 @@ FINDINGS_KEY = dg.AssetKey(["quality", "article7_findings"])
 REPORTS_KEY = dg.AssetKey(["quality", "article7_reports"])
 DEADLINE_CHECK = "article7_findings_within_deadline"
 RAW_KEY_COLUMN = "_source_row"
-STAGING_KEY_COLUMNS = ("source_file", "source_row")
-
-
-def staging_asset_key(file_type: str) -> dg.AssetKey:
-    return dg.AssetKey(["staging", f"stg_{file_type}"])
 
 
 def _severity(e: Expectation) -> dg.AssetCheckSeverity:
@@ -71,7 +64,8 @@ def _spec(e: Expectation, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
                     f"{e.title}. {e.description}",
         metadata={"article7_category": e.category, "severity": e.severity,
                   "blocking": e.blocking, "gx_suite": e.suite, "rule": e.meta()["rule"],
-                  "protocols": ", ".join(e.meta()["protocols"]) or "none"})
+                  "protocols": ", ".join(e.meta()["protocols"]) or "none",
+                  "compared_with": ", ".join(e.meta()["compared_with"]) or "none"})
 
 
 # ------------------------------------------------------------------------------ validation
@@ -255,6 +249,8 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
         written = reports.write_all(con, p, today)
         status = _status_by_file_type(con)
         totals = register.summary(con)
+        held = con.execute("select protocol_id, source, reason, detail from "
+                           "quality.delivery_holds order by all").fetchall()
     seconds = time.perf_counter() - started
     context.log.info(f"article-7 quality: {refreshed.rules_evaluated} rules, "
                      f"{refreshed.findings_current} current findings ({refreshed.findings_new} new,"
@@ -271,7 +267,12 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
         "rules_evaluated": dg.MetadataValue.int(refreshed.rules_evaluated),
         "by_file_type": dg.MetadataValue.md(_status_table(status)),
         "table": dg.MetadataValue.text("quality.findings, quality.finding_records, "
-                                       "quality.finding_deliveries"),
+                                       "quality.finding_deliveries, quality.delivery_holds"),
+        "deliveries_held": dg.MetadataValue.int(len({h[0] for h in held})),
+        "delivery_holds": dg.MetadataValue.md(
+            "| protocol | source | reason | detail |\n|---|---|---|---|\n"
+            + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in held)
+            if held else "no delivery held back"),
         "seconds": dg.MetadataValue.float(round(seconds, 2)),
         **({"data_docs": dg.MetadataValue.path(str(docs))} if docs else {}),
     })
@@ -317,39 +318,6 @@ def _status_table(status: dict[str, dict[str, int]]) -> str:
     rows = "".join(f"| {ft} | {s.get('open', 0)} | {s.get('overdue', 0)} | "
                    f"{s.get('resolved', 0)} |\n" for ft, s in sorted(status.items()))
     return "| file type | open | overdue | resolved |\n|---|---|---|---|\n" + rows
-
-
-# ------------------------------------------------------------------------------ staging checks
-
-
-def _staging_specs() -> list[dg.AssetCheckSpec]:
-    return [_spec(e, staging_asset_key(spec.file_type))
-            for spec in SOURCE_FILES for e in suites.staging_expectations(spec.file_type)]
-
-
-@dg.multi_asset_check(
-    name="article7_staging_contract",
-    specs=_staging_specs(),
-    pool=POOL,
-    description="The typed contract of every staging model (GX suites staging_<file_type>): "
-                "required columns filled, codes in their lists, ranges and date order.",
-)
-def article7_staging_contract(context: dg.AssetCheckExecutionContext) -> Iterator:
-    p = settings.paths()
-    root = suites.runtime_context(p)
-    by_suite = _validate(p, root, [(suites.staging_suite_name(spec.file_type),
-                                    f"staging.stg_{spec.file_type}", STAGING_KEY_COLUMNS)
-                                   for spec in SOURCE_FILES])
-    validations = {spec.file_type: by_suite[suites.staging_suite_name(spec.file_type)]
-                   for spec in SOURCE_FILES}
-    docs = _docs(p, root, {f"{v.suite_name}|{v.run_name}" for v in validations.values() if v})
-    for spec in SOURCE_FILES:
-        v = validations[spec.file_type]
-        rows = 0
-        if v is not None and v.expectations:
-            rows = max(int(o.element_count or 0) for o in v.expectations)
-        yield from _results(suites.staging_expectations(spec.file_type),
-                            staging_asset_key(spec.file_type), v, {"records": rows}, docs)
 
 
 # ------------------------------------------------------------------------------ linkage check
@@ -410,4 +378,4 @@ quality_assets = [
     ),
 ]
 
-quality_checks = [article7_raw_quality, article7_staging_contract, article7_linkage_quality]
+quality_checks = [article7_raw_quality, article7_linkage_quality]

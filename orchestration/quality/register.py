@@ -22,15 +22,29 @@ Tables (schema ``quality`` of the warehouse; no personal values, only keys and c
 - ``quality.current_files``: snapshot of the files whose content is current: loaded, or
   rejected with no later loaded file in the same slot. Rules only ever look at these.
 
-Which protocol's article 7 applies to a source: a protocol whose article 7 is stated and whose
-*responder* (the party that must investigate) delivers that source system (registry
-``parties.sources[].systems``). Deadlines run from the day the finding is first reported
+Lifecycle rules that keep a finding from being lost:
+
+- **Reported before resolved.** A finding can only be resolved (by a corrected file or a later
+  extract) once a report to its source has listed it (``reported_at``); a finding that blocks
+  anything therefore always reaches a report, even when a later extract in the same run no
+  longer shows it.
+- **Routed under valid protocols only.** Which protocol's article 7 applies to a source: a
+  protocol *valid on the day of the report* whose article 7 is stated and whose *responder* (the
+  party that must investigate) delivers that source system (registry ``parties.sources[].systems``).
+  A source with no such protocol (the Rijksregister extract, AGODI's own; Discimus once
+  antwerpen_okan has ended) still gets its findings and its report, with the data steward's
+  follow-up period (``PROTOCOL_WAREHOUSE_STEWARD_FOLLOW_UP``, default one month) as the deadline,
+  labelled ``routing = 'steward'``. When the routing changes, the earlier finding is closed as
+  ``rerouted`` and the finding continues under the new route.
+- **Art. 19 GDPR.** ``quality.finding_deliveries`` names every delivery that carried an affected
+  pupil, per recipient, also for the deliveries made after the last refresh and before the
+  source's correction (linked when the finding is resolved); ``quality.correction_notices`` lists,
+  per recipient, the deliveries to tell about each correction. Deadlines run from the day the finding is first reported
 (``reported_on``): ``naft_evaluation`` one month; ``antwerpen_okan`` investigation one month,
 measures three months; ``zorgthuis`` a reasonable term, 30 days by default and configurable with
 ``PROTOCOL_WAREHOUSE_ART7_TERM_ZORGTHUIS`` (an ISO duration such as ``P45D``; only protocols whose
 registry entry marks the term as a configurable default accept an override); ``duo_leerplicht``
-three and six months. A source no protocol's article 7 covers (the Rijksregister extract, AGODI's
-own) still gets findings, without a deadline.
+three and six months.
 """
 
 from __future__ import annotations
@@ -47,11 +61,15 @@ from orchestration.quality.rules import (STATE_REGISTERS, Rule, all_rules, count
                                          expected_slot_rows)
 
 ENV_TERM_PREFIX = "PROTOCOL_WAREHOUSE_ART7_TERM_"
+ENV_STEWARD_FOLLOW_UP = "PROTOCOL_WAREHOUSE_STEWARD_FOLLOW_UP"
+STEWARD_FOLLOW_UP = "P1M"  # the data steward's own follow-up term where no protocol sets one
+PROTOCOL, STEWARD = "protocol", "steward"  # how a finding is routed
 DELIVERED_RECORDS = "audit.delivered_records"
 
 OPEN, OVERDUE, RESOLVED = "open", "overdue", "resolved"
 CORRECTED = "corrected"  # the slot's current file no longer shows it
 LATER_EXTRACT = "later_extract"  # a later extract of a state register no longer shows it
+REROUTED = "rerouted"  # the same defect continues as a finding under another route
 
 
 # ------------------------------------------------------------------------------ article 7 terms
@@ -87,9 +105,10 @@ def _override(protocol_id: str, overrides: Mapping[str, str] | None) -> str | No
     return os.environ.get(ENV_TERM_PREFIX + protocol_id.upper()) or None
 
 
-def terms_for_source(source: str, overrides: Mapping[str, str] | None = None
-                     ) -> list[Article7Terms]:
-    """The article-7 terms of every protocol under which ``source`` must answer findings.
+def terms_for_source(source: str, overrides: Mapping[str, str] | None = None,
+                     on: dt.date | None = None) -> list[Article7Terms]:
+    """The article-7 terms of every protocol, valid on ``on`` (default today), under which
+    ``source`` must answer findings.
 
     ``overrides`` ({protocol_id: ISO duration}, or ``$PROTOCOL_WAREHOUSE_ART7_TERM_<ID>``) replace
     both terms of a protocol whose text says "a reasonable term"; other protocols refuse it.
@@ -97,10 +116,11 @@ def terms_for_source(source: str, overrides: Mapping[str, str] | None = None
     from orchestration.protocols import load_registry
     from orchestration.protocols.registry import duration_parts
 
+    on = on or dt.date.today()
     out = []
     for p in sorted(load_registry().protocols.values(), key=lambda p: p.id):
         q = p.quality
-        if not q.stated:
+        if not q.stated or not p.is_valid_on(on):
             continue
         responders = [s for s in p.parties.sources if q.responder in (s.short_name, s.name)]
         if not any(source in s.systems for s in responders):
@@ -120,12 +140,34 @@ def terms_for_source(source: str, overrides: Mapping[str, str] | None = None
     return out
 
 
+def steward_follow_up() -> str:
+    """The data steward's follow-up period (ISO 8601 duration) for findings no valid protocol
+    routes; ``$PROTOCOL_WAREHOUSE_STEWARD_FOLLOW_UP`` overrides the default."""
+    from orchestration.protocols.registry import duration_parts
+
+    term = os.environ.get(ENV_STEWARD_FOLLOW_UP) or STEWARD_FOLLOW_UP
+    duration_parts(term)  # validates the ISO duration
+    return term
+
+
 @lru_cache(maxsize=1)
 def protocols_of_sources() -> dict[str, tuple[str, ...]]:
-    """{source system: article-7 protocol ids} with the registry's defaults (for GX meta)."""
+    """{source system: ids of the protocols with a stated article 7 whose responder delivers
+    it}, regardless of validity (a static fact of the registry, for GX meta and check
+    metadata; routing uses :func:`terms_for_source` on the day)."""
     from orchestration.foundations.sources import SOURCES
+    from orchestration.protocols import load_registry
 
-    return {s: tuple(t.protocol_id for t in terms_for_source(s, overrides={})) for s in SOURCES}
+    out = {}
+    for source in SOURCES:
+        ids = []
+        for p in sorted(load_registry().protocols.values(), key=lambda p: p.id):
+            q = p.quality
+            responders = [x for x in p.parties.sources if q.responder in (x.short_name, x.name)]
+            if q.stated and any(source in x.systems for x in responders):
+                ids.append(p.id)
+        out[source] = tuple(ids)
+    return out
 
 
 # ------------------------------------------------------------------------------ schema
@@ -157,9 +199,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             deadline date,
             status varchar not null,            -- open | overdue | resolved
             resolved_at timestamp,
-            resolution varchar,                 -- corrected | later_extract
+            resolution varchar,                 -- corrected | later_extract | rerouted
             delivered_records bigint not null default 0,
-            deliveries bigint not null default 0)""")
+            deliveries bigint not null default 0,
+            routing varchar not null default 'protocol',  -- protocol | steward
+            compared_with varchar,              -- other sources the rule compared with
+            reported_at timestamp)              -- first report that listed it""")
+    for column, ddl in (("routing", "varchar default 'protocol'"),  # older registers
+                        ("compared_with", "varchar"), ("reported_at", "timestamp")):
+        con.execute(f"alter table quality.findings add column if not exists {column} {ddl}")
     con.execute("""
         create table if not exists quality.finding_records (
             finding_id varchar not null,
@@ -177,7 +225,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             protocol_id varchar,
             file_id varchar,
             delivered_at timestamp,
-            affected_records bigint not null)""")
+            affected_records bigint not null,
+            recipient varchar)""")
+    con.execute("alter table quality.finding_deliveries add column if not exists "
+                "recipient varchar")
+    con.execute("""
+        create or replace view quality.correction_notices as
+        select d.recipient, d.protocol_id, d.delivery_id, d.file_id, d.delivered_at,
+               f.source, f.rule_id, f.finding_id, cast(f.resolved_at as date) as corrected_on,
+               d.affected_records
+        from quality.finding_deliveries d join quality.findings f using (finding_id)
+        where f.status = 'resolved' and f.resolution in ('corrected', 'later_extract')
+          and d.delivered_at <= f.resolved_at""")
     _calendar_table(con, "quality.expected_slots",
                     ("file_type", "order_key", "slot", "file_name", "superseded_by"),
                     expected_slot_rows())
@@ -311,23 +370,26 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
 
     con.execute("""create or replace temp table _rules (
         rule_key varchar, rule_id varchar, source varchar, file_type varchar, category varchar,
-        severity varchar, blocking boolean, title varchar)""")
+        severity varchar, blocking boolean, title varchar, compared_with varchar)""")
     if done:
-        con.executemany("insert into _rules values (?, ?, ?, ?, ?, ?, ?, ?)",
+        con.executemany("insert into _rules values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [[r.key, r.id, r.source, r.file_type, r.category, r.severity, r.blocking,
-                          r.title] for r in done])
+                          r.title, ", ".join(r.compared_with) or None] for r in done])
     con.execute("""create or replace temp table _terms (
         source varchar, protocol_id varchar, responder varchar, investigation_deadline date,
-        deadline date)""")
+        deadline date, routing varchar)""")
     term_rows = []
     for source in sorted({r.source for r in done}):
-        terms = terms_for_source(source, overrides)
+        terms = terms_for_source(source, overrides, on=today)
         for t in terms:
-            term_rows.append([source, t.protocol_id, t.responder, *t.deadlines(today)])
-        if not terms:
-            term_rows.append([source, None, None, None, None])
+            term_rows.append([source, t.protocol_id, t.responder, *t.deadlines(today), PROTOCOL])
+        if not terms:  # no valid protocol: the steward follows it up, and says so
+            from orchestration.protocols.registry import add_duration
+
+            follow_up = add_duration(today, steward_follow_up())
+            term_rows.append([source, None, None, follow_up, follow_up, STEWARD])
     if term_rows:
-        con.executemany("insert into _terms values (?, ?, ?, ?, ?)", term_rows)
+        con.executemany("insert into _terms values (?, ?, ?, ?, ?, ?)", term_rows)
 
     con.execute("""
         create or replace temp table _current as
@@ -335,7 +397,7 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
                       1, 16) as finding_id,
                e.rule_key, r.rule_id, r.source, r.file_type, e.slot, e.source_file, t.protocol_id,
                t.responder, r.category, r.severity, r.blocking, r.title, e.affected_records,
-               t.investigation_deadline, t.deadline
+               t.investigation_deadline, t.deadline, t.routing, r.compared_with
         from (select rule_key, slot, min(source_file) as source_file,
                      count(*) as affected_records
               from _eval group by rule_key, slot) e
@@ -353,7 +415,7 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
             select c.finding_id, c.rule_key, c.rule_id, c.source, c.file_type, c.slot,
                    c.source_file, c.protocol_id, c.responder, c.category, c.severity, c.blocking,
                    c.title, c.affected_records, $now, $now, $today, c.investigation_deadline,
-                   c.deadline, 'open', null, null, 0, 0
+                   c.deadline, 'open', null, null, 0, 0, c.routing, c.compared_with, null
             from _current c left join quality.findings f using (finding_id)
             where f.finding_id is null or (f.status = 'resolved' and f.resolution = 'corrected')
             """, {"now": now, "today": today})
@@ -363,17 +425,29 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
                 source_file = c.source_file
             from _current c
             where f.finding_id = c.finding_id and f.last_seen_at <> $now""", {"now": now})
-        # resolved: the rule ran and the slot's current file no longer shows it
         keys = [r.key for r in done]
+        # the same defect under another route (a protocol began or ended): the new finding
+        # carries it on; the old one is closed as rerouted (never as corrected)
+        con.execute("""
+            update quality.findings set status = 'resolved', resolved_at = $now,
+                   resolution = 'rerouted'
+            where status <> 'resolved' and rule_key in (select unnest($keys::varchar[]))
+              and finding_id not in (select finding_id from _current)
+              and exists (select 1 from _current c where c.rule_key = quality.findings.rule_key
+                          and c.slot = quality.findings.slot)""", {"now": now, "keys": keys})
+        # resolved: the rule ran, the slot's current file no longer shows it, and a report to
+        # the source has listed it (a finding is reported before it can be resolved)
         resolved = con.execute("""
             update quality.findings set status = 'resolved', resolved_at = $now,
                    resolution = 'corrected'
             where status <> 'resolved' and rule_key in (select unnest($keys::varchar[]))
               and finding_id not in (select finding_id from _current)
+              and reported_at is not null
             returning finding_id""", {"now": now, "keys": keys}).fetchall()
-        n_resolved = len(resolved) + _resolve_by_later_extracts(con, now)
+        later = _resolve_by_later_extracts(con, now)
         _replace_records(con)
-        _link_deliveries(con)
+        _link_deliveries(con, [r[0] for r in resolved] + later)
+        n_resolved = len(resolved) + len(later)
         _update_status(con, today)
         con.execute("commit")
     except Exception:
@@ -384,10 +458,10 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
     return RefreshResult(len(done), tuple(skipped), current, new, n_resolved, records)
 
 
-def _resolve_by_later_extracts(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> int:
-    """State registers: an unresolved finding on an older extract is resolved when the latest
-    extract no longer shows the same records (by record or pupil key; whole-file and keyless
-    findings: when the latest extract shows the rule not at all)."""
+def _resolve_by_later_extracts(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[str]:
+    """State registers: an unresolved, reported finding on an older extract is resolved when the
+    latest extract no longer shows the same records (by record or pupil key; whole-file and
+    keyless findings: when the latest extract shows the rule not at all). Returns their ids."""
     rows = con.execute("""
         with latest as (
             select file_type, slot, reference_date,
@@ -399,9 +473,10 @@ def _resolve_by_later_extracts(con: duckdb.DuckDBPyConnection, now: dt.datetime)
         join ingest.files s on s.slot = f.slot and s.status = 'loaded'
         join latest l on l.file_type = f.file_type and l.n = 1
         where f.status <> 'resolved' and s.reference_date < l.reference_date
+          and f.reported_at is not null
           and f.finding_id in (select finding_id from _current)""",
                        {"types": sorted(STATE_REGISTERS)}).fetchall()
-    resolved = 0
+    resolved = []
     for finding_id, rule_key, slot, latest_slot, _ in rows:
         still = con.execute("""
             with mine as (
@@ -417,7 +492,7 @@ def _resolve_by_later_extracts(con: duckdb.DuckDBPyConnection, now: dt.datetime)
         if not still:
             con.execute("update quality.findings set status = 'resolved', resolved_at = ?, "
                         "resolution = 'later_extract' where finding_id = ?", [now, finding_id])
-            resolved += 1
+            resolved.append(finding_id)
     return resolved
 
 
@@ -431,25 +506,42 @@ def _replace_records(con: duckdb.DuckDBPyConnection) -> None:
         from _eval e join _current c on c.rule_key = e.rule_key and c.slot = e.slot""")
 
 
-def _link_deliveries(con: duckdb.DuckDBPyConnection) -> None:
-    """GDPR art. 19: the deliveries that carried affected pupils (none before deliveries exist)."""
+def _recipients() -> list[tuple[str, str]]:
+    """(protocol id, recipient name) from the registry."""
+    from orchestration.protocols import load_registry
+
+    return [(p.id, p.parties.recipient.name) for p in load_registry().protocols.values()]
+
+
+def _link_deliveries(con: duckdb.DuckDBPyConnection, resolved_now: Sequence[str] = ()) -> None:
+    """GDPR art. 19: the deliveries, per recipient, that carried affected pupils: for current
+    findings, and for findings resolved in this refresh (the deliveries made since the last
+    refresh and before the correction carried the wrong value too). None before deliveries
+    exist."""
+    con.execute("create or replace temp table _linked as select unnest($ids::varchar[]) as "
+                "finding_id union select finding_id from _current",
+                {"ids": list(resolved_now)})
     con.execute("delete from quality.finding_deliveries where finding_id in "
-                "(select finding_id from _current)")
+                "(select finding_id from _linked)")
     if table_exists(con, DELIVERED_RECORDS):
+        con.execute("create or replace temp table _recipients (protocol_id varchar, "
+                    "recipient varchar)")
+        con.executemany("insert into _recipients values (?, ?)", _recipients())
         con.execute(f"""
             insert into quality.finding_deliveries
             select r.finding_id, d.delivery_id, d.protocol_id, d.file_id,
-                   max(d.delivered_at), count(distinct r.pupil_key)
+                   max(d.delivered_at), count(distinct r.pupil_key), any_value(p.recipient)
             from quality.finding_records r
             join {DELIVERED_RECORDS} d on d.pupil_key = r.pupil_key
-            where r.finding_id in (select finding_id from _current)
+            left join _recipients p on p.protocol_id = d.protocol_id
+            where r.finding_id in (select finding_id from _linked)
             group by r.finding_id, d.delivery_id, d.protocol_id, d.file_id""")
     con.execute("""
         update quality.findings f
         set delivered_records = coalesce(s.records, 0), deliveries = coalesce(s.deliveries, 0)
         from (select c.finding_id, sum(d.affected_records) as records,
                      count(d.delivery_id) as deliveries
-              from _current c left join quality.finding_deliveries d using (finding_id)
+              from _linked c left join quality.finding_deliveries d using (finding_id)
               group by c.finding_id) s
         where f.finding_id = s.finding_id""")
 
@@ -460,6 +552,14 @@ def _update_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> None:
         set status = case when deadline is not null and $today > deadline then 'overdue'
                           else 'open' end
         where status <> 'resolved'""", {"today": today})
+
+
+def mark_reported(con: duckdb.DuckDBPyConnection, finding_ids: Sequence[str],
+                  now: dt.datetime | None = None) -> None:
+    """A report to the source listed these findings: from now on they may be resolved."""
+    con.execute("update quality.findings set reported_at = $now where reported_at is null "
+                "and finding_id in (select unnest($ids::varchar[]))",
+                {"now": now or _now(), "ids": list(finding_ids)})
 
 
 def update_status(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> None:

@@ -11,6 +11,11 @@ Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>
   plain record key (``Inschrijving_id=...``, ``Bewijsreferte=...``, ``Traject_id=...``). Never a
   pupil key, an INSZ, a name, or anything from another source.
 
+Writing a report marks its findings as reported (``quality.findings.reported_at``): only then can
+they be resolved. Findings that no protocol valid today routes are in the report too, under the
+data steward's follow-up period, labelled as such. The report also says which deliveries the
+source's findings hold back (write-audit-publish, :mod:`orchestration.quality.holds`).
+
 For every protocol whose article 7 asks for a yearly follow-up meeting (the registry's
 ``quality.follow_up_meeting``; today ``antwerpen_okan``), ``<outbox>/quality/<protocol>/
 yearly/<year>/quality_summary.md`` counts the findings on the DOV sources that feed the protocol:
@@ -28,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.foundations import settings
-from orchestration.quality import register
+from orchestration.quality import holds, register
 from orchestration.quality.rules import CATEGORIES, CATEGORY_NL, by_key
 from orchestration.foundations.sources import SOURCES, file_types_of
 
@@ -54,7 +59,8 @@ def _findings(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:
     cur = con.execute("""
         select finding_id, rule_key, rule_id, file_type, slot, source_file, protocol_id,
                responder, article7_category, severity, blocking, title, affected_records,
-               first_seen_at, last_seen_at, reported_on, investigation_deadline, deadline, status
+               first_seen_at, last_seen_at, reported_on, investigation_deadline, deadline, status,
+               routing, compared_with
         from quality.findings
         where source = ? and status <> 'resolved'
         order by case status when 'overdue' then 0 else 1 end, deadline nulls last,
@@ -84,16 +90,28 @@ def write_source_report(con: duckdb.DuckDBPyConnection, p: settings.Paths, sourc
         w = csv.writer(fh, delimiter=";", lineterminator="\n")
         w.writerow(CSV_COLUMNS)
         w.writerows(records)
-    (folder / "summary.md").write_text(_summary(source, findings, len(records), today),
-                                       encoding="utf-8")
+    held = [h for h in holds.held_sources(con) if h.source == source]
+    held_protocols = [p.id for p in _protocols()
+                      if source in holds.sources_of(p) and p.is_valid_on(today)] if held else []
+    (folder / "summary.md").write_text(
+        _summary(source, findings, len(records), today, held, held_protocols), encoding="utf-8")
+    register.mark_reported(con, [f["finding_id"] for f in findings])
     return folder
 
 
-def _summary(source: str, findings: list[dict], n_records: int, today: dt.date) -> str:
+def _protocols() -> list:
+    from orchestration.protocols import load_registry
+
+    return sorted(load_registry().protocols.values(), key=lambda p: p.id)
+
+
+def _summary(source: str, findings: list[dict], n_records: int, today: dt.date,
+             held: list[holds.Hold] = (), held_protocols: list[str] = ()) -> str:
     rules = by_key()
     protocols = sorted({f["protocol_id"] for f in findings if f["protocol_id"]})
-    terms = {t.protocol_id: t for t in register.terms_for_source(source)}
+    terms = {t.protocol_id: t for t in register.terms_for_source(source, on=today)}
     responders = sorted({f["responder"] for f in findings if f["responder"]})
+    steward = [f for f in findings if f["routing"] == register.STEWARD]
     lines = [
         f"# Article-7 data-quality report: {_owner(source)} ({source})",
         "",
@@ -101,9 +119,15 @@ def _summary(source: str, findings: list[dict], n_records: int, today: dt.date) 
         f"- To: {_owner(source)}" + (f" (responder under article 7: {', '.join(responders)})"
                                      if responders else ""),
         "- Protocol(s): " + (", ".join(protocols) if protocols else
-                             "none with an article 7 covering this source (internal findings, "
-                             "no deadline)"),
+                             f"none valid on {today.isoformat()} with an article 7 covering "
+                             "this source"),
     ]
+    if steward:
+        lines.append(
+            f"- Steward's follow-up: {len(steward)} finding(s) are routed by no protocol valid "
+            f"on {today.isoformat()}; the data steward follows them up within "
+            f"{register.steward_follow_up()} (the steward's follow-up period, not a protocol "
+            "deadline)")
     for pid in protocols:
         t = terms.get(pid)
         if t:
@@ -145,20 +169,37 @@ def _summary(source: str, findings: list[dict], n_records: int, today: dt.date) 
         "",
         "## Findings",
         "",
-        _md_table(["finding", "status", "category", "rule", "file", "records", "reported on",
-                   "investigate by", "correct by"],
+        _md_table(["finding", "status", "category", "rule", "file", "records", "compared with",
+                   "reported on", "investigate by", "correct by", "deadline set by"],
                   [[f["finding_id"], f["status"], f["article7_category"], f["rule_id"],
-                    f["source_file"] or f["slot"], f["affected_records"], f["reported_on"],
-                    f["investigation_deadline"] or "", f["deadline"] or ""] for f in findings]),
+                    f["source_file"] or f["slot"], f["affected_records"],
+                    f["compared_with"] or "", f["reported_on"],
+                    f["investigation_deadline"] or "", f["deadline"] or "",
+                    f["protocol_id"] or "steward's follow-up period"] for f in findings]),
         "",
+    ]
+    if held:
+        lines += [
+            "## Deliveries held back (write-audit-publish)",
+            "",
+            "Until these are corrected, the deliveries of "
+            + (", ".join(held_protocols) or "no protocol") + " that draw on this source are "
+            "not published:",
+            "",
+            *[f"- {h.detail}" for h in held],
+            "",
+        ]
+    lines += [
         "## What the rules mean",
         "",
     ]
     for key in sorted({f["rule_key"] for f in findings}):
         rule = rules.get(key)
         if rule:
+            compared = (f" Compared with: {', '.join(rule.compared_with)}."
+                        if rule.compared_with else "")
             lines.append(f"- `{rule.id}` ({rule.category}, {rule.file_type}): {rule.title}. "
-                         f"{rule.description}")
+                         f"{rule.description}{compared}")
     return "\n".join(lines) + "\n"
 
 
@@ -221,6 +262,7 @@ def write_all(con: duckdb.DuckDBPyConnection, p: settings.Paths, today: dt.date 
               sources: list[str] | None = None) -> dict[str, Path | None]:
     """Every source's report for today (None = nothing to report) and the yearly summary."""
     register.ensure_schema(con)
+    holds.write_holds(con, _protocols())
     out = {s: write_source_report(con, p, s, today) for s in (sources or SOURCES)}
     for protocol in follow_up_protocols():
         write_follow_up_summary(con, p, today, protocol)

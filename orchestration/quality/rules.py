@@ -1,16 +1,44 @@
-"""The article-7 rule catalogue: every data-quality rule the warehouse checks, as data.
+"""The article-7 rule catalogue: every error a source can make, as data, generated from the contract.
 
 Every protocol's article 7 obliges the recipient to report *erroneous, inaccurate, incomplete,
-missing, outdated or superfluous* data to the source. Each :class:`Rule` below is one such check on
-one source file type: its article-7 category, its severity, whether it blocks deliveries, and one
-SQL query that returns the affected records. That one query is used twice:
+missing, outdated or superfluous* data to the source. Each :class:`Rule` is one such check on one
+source file type: its article-7 category, its severity, whether it blocks, the sources it compares
+with, and one SQL query that returns the affected records.
+
+**Generated from the source contract.** :mod:`orchestration.foundations.sources` says what every
+column means (its code list or format, the register it refers to, the window its dates lie in,
+the bounds of its counts, the file's natural key); :func:`contract_rules` turns that into rules,
+so a new column brings its checks with it:
+
+- codes: ``unknown_code_<col>`` (blocking) and ``code_not_canonical_<col>`` (a code staging would
+  repair: other case or padding; reported to the source first, then repaired);
+- references: ``unknown_<register>_<col>`` (school and branch per school year, provider per
+  school year, NIS code, trajectory);
+- dates: ``<col>_outside_school_year``, ``<col>_after_reference_date``, ``<col>_before_<other>``,
+  ``<col>_before_birth`` and ``<col>_at_impossible_age`` (birth date from the enrolments);
+- quantities: ``<col>_out_of_bounds`` (minimum, maximum, another column, school days of the
+  Flemish calendar);
+- uniqueness: ``duplicate_row`` (an exact copy) and ``key_conflict`` (the same natural key with
+  other values): two different findings.
+
+Rules that are not about one column (ingestion's quarantine, whole files, expected files, the
+extract's reference date, the contradictions across sources, the protocol's scope) are written
+below once, for every file type they apply to.
+
+**One typed layer.** Rules never parse raw text: ``__BATCH__`` stands for the *typed* rows of the
+validated file type (:func:`typed_relation`: dates, integers and flags typed by the contract,
+codes kept as delivered, so a code's case and padding can still be reported). Another file type
+is read through the same function. Article-7 rules are the only place these facts are judged;
+dbt tests on staging and marts are model invariants (keys, not-null, relationships between
+models), never a second copy of a source rule.
+
+Each rule query is used twice:
 
 - as a Great Expectations ``UnexpectedRowsExpectation`` in the suite ``raw_<file_type>`` (built by
   :mod:`orchestration.quality.suites`), run as a Dagster asset check on ``raw/<file_type>``: the
-  check sees the *number* of rows, never the rows (GX 1.24 has no regex SQL for DuckDB, and the
-  raw layer is text, so every raw rule is SQL);
+  check sees the *number* of rows, never the rows;
 - by the findings register (:mod:`orchestration.quality.register`), which needs the records
-  themselves (file, row, the source's own key, the pupil key) to route findings back to the source.
+  themselves (file, row, the source's own key, the pupil key) to route findings to the source.
 
 Output contract of every rule query (one row per affected record; ``source_row`` 0 = the whole
 file, as in the ground truth and in ``ingest.quarantine``):
@@ -22,18 +50,12 @@ file, as in the ground truth and in ``ingest.quarantine``):
 never the INSZ, a name or another source's data; ``slot`` is only set where there is no file
 (an expected file that never arrived); the register takes it from ``ingest.files`` otherwise.
 
-Queries are written with the placeholder ``__BATCH__`` for the table the suite validates
-(``raw.<file_type>``). :meth:`Rule.gx_query` turns it into GX's ``{batch}`` (doubling every other
-brace, because GX formats the query); :meth:`Rule.sql_for` into the table name for direct runs.
-Rules that read only the ingestion bookkeeping still mention ``{batch}`` once (a one-row count),
-because GX warns on stdout for every query without it.
-
 Which defects block: a rule is **blocking** when the affected rows were loaded into ``raw`` and
 would carry wrong, impossible or out-of-scope values into staging, marts and deliveries (codes
-outside the code lists, impossible dates or combinations, a birth date that contradicts the INSZ,
+outside the code lists, references that resolve to nothing, impossible dates or counts,
 duplicates, a stale extract, out-of-scope records). Rules on rows or files that ingestion already
-held back (quarantine, rejected files), on missing records and on plausibility are warnings: they
-are reported to the source but stop nothing.
+held back (quarantine, rejected files), on codes staging repairs, on missing records and on
+plausibility are warnings: they are reported to the source but stop nothing.
 """
 
 from __future__ import annotations
@@ -49,7 +71,8 @@ from typing import Literal
 
 from orchestration.foundations import calendar
 from orchestration.foundations import school_year as sy
-from orchestration.foundations.raw_layout import raw_columns, slot_of
+from orchestration.foundations.raw_layout import (has_personal_record_key, has_vault_columns,
+                                                  slot_of)
 from orchestration.foundations.sources import BY_FILE_TYPE, SOURCE_FILES, Column, SourceFile
 
 Category = Literal["erroneous", "inaccurate", "incomplete", "missing", "outdated", "superfluous"]
@@ -61,17 +84,18 @@ CATEGORY_NL = {"erroneous": "foutief", "inaccurate": "onnauwkeurig", "incomplete
 Severity = Literal["critical", "warning"]
 
 BATCH = "__BATCH__"
-SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "codes"
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 
 #: File types whose every extract is the whole state of a register on its reference date: a later
 #: extract is the source's current answer, so it can resolve a finding on an earlier one.
 STATE_REGISTERS = frozenset({"duo_registrations", "rijksregister_children"})
 
-#: NAFT files: the protocol covers school years 2020-21 to 2024-25 (read from the registry).
-NAFT_FILE_TYPES = ("binc_naft_trajectories", "binc_naft_beneficiaries", "binc_naft_providers")
-
 OUTPUT_COLUMNS = ("source_file", "source_file_sha256", "source_row", "slot", "pupil_key",
                   "record_key", "source_key", "column_name")
+
+#: Youngest age at which a pupil can hold an attest or a certificate (kleuter attests do not
+#: exist; the first attests are given in lager onderwijs).
+YOUNGEST_CERTIFICATE_AGE = 5
 
 
 @dataclass(frozen=True)
@@ -84,12 +108,13 @@ class Rule:
     severity: Severity
     title: str  # what is wrong, in one line (no values)
     description: str  # what a failure means for the data steward
-    sql: str  # affected records, OUTPUT_COLUMNS; __BATCH__ = the validated table
+    sql: str  # affected records, OUTPUT_COLUMNS; __BATCH__ = the validated (typed) rows
     blocking: bool = False
     column: str | None = None  # the source header concerned, when there is one
-    table: str = ""  # the validated table; default raw.<file_type>
+    table: str = ""  # the validated table when it is not raw.<file_type> (then untyped)
     needs: tuple[str, ...] = ()  # tables that must exist besides the batch (else not evaluated)
     unit: str = "records"  # what a count counts: records, files, schools
+    compared_with: tuple[str, ...] = ()  # other source systems the rule compares with
     kinds: tuple[str, ...] = field(default=(), compare=False)  # generator defect kinds it finds
 
     @property
@@ -105,22 +130,27 @@ class Rule:
         """Unique over the catalogue: ``<file_type>.<rule id>``."""
         return f"{self.file_type}.{self.id}"
 
+    def _batch(self, table: str) -> str:
+        if self.table:
+            return f"(select * from {table})"
+        return typed_relation(BY_FILE_TYPE[self.file_type], table)
+
     def gx_query(self) -> str:
         """The query as GX wants it: ``{batch}`` for the table, every other brace doubled.
 
         GX substitutes ``{batch}`` with an aliased subquery (``(...) AS subselect``), or, when
-        the query contains a join, an unaliased one; wrapping it in ``(select * from {batch})``
-        gives a derived table that takes our own alias in both cases.
+        the query contains a join, an unaliased one; wrapping it in a derived table gives one
+        that takes our own alias in both cases.
         """
         return (self.sql.replace("{", "{{").replace("}", "}}")
-                .replace(BATCH, "(select * from {batch})"))
+                .replace(BATCH, self._batch("(select * from {batch})")))
 
     def sql_for(self, table: str | None = None) -> str:
         """The query for a direct run on the warehouse."""
-        return self.sql.replace(BATCH, table or self.batch_table)
+        return self.sql.replace(BATCH, self._batch(table or self.batch_table))
 
 
-# ------------------------------------------------------------------------------ SQL helpers
+# ------------------------------------------------------------------------------ the typed layer
 
 
 def _q(value: str) -> str:
@@ -131,16 +161,42 @@ def _in_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(_q(v) for v in values) + ")"
 
 
+def typed_column(spec: SourceFile, c: Column, alias: str = "r") -> str:
+    """The typed value of one plain column (ingestion guarantees that it parses)."""
+    ref = f"{alias}.{c.name}"
+    if c.type == "date":
+        return f"try_strptime({ref}, {_q(spec.date_format)})::date"
+    if c.type == "int":
+        return f"try_cast({ref} as bigint)"
+    if c.type == "flag":
+        return f"case upper(trim({ref})) when 'J' then true when 'N' then false end"
+    return ref  # text and school years as delivered: codes keep their case and padding
+
+
+def typed_relation(spec: SourceFile, table: str | None = None) -> str:
+    """The typed rows of a file type as a derived table: every plain column under its raw name,
+    typed by the contract; ``pupil_key``, ``record_key`` and provenance; ``_year`` = the first
+    calendar year of the file's school year. The one place where rules meet raw text."""
+    source = table or f"raw.{spec.file_type}"
+    cols = [f"{typed_column(spec, c)} as {c.name}" for c in spec.columns
+            if c.sensitivity == "plain"]
+    if any(c.sensitivity == "insz" for c in spec.columns):
+        cols.append("r.pupil_key")
+    if has_personal_record_key(spec):
+        cols.append("r.record_key")
+    if has_vault_columns(spec):
+        cols.append("r._vault_digest")
+    cols += ["r._source_file", "r._source_file_sha256", "r._source_row", "r._school_year",
+             "cast(left(r._school_year, 4) as integer) as _year"]
+    return f"(select {', '.join(cols)} from {source} r)"
+
+
 def _col(spec: SourceFile, header: str) -> Column | None:
     return next((c for c in spec.columns if c.header == header), None)
 
 
 def _has(spec: SourceFile, header: str) -> bool:
     return _col(spec, header) is not None and _col(spec, header).sensitivity == "plain"
-
-
-def _date(spec: SourceFile, column: str, alias: str = "b") -> str:
-    return f"try_strptime({alias}.{column}, {_q(spec.date_format)})::date"
 
 
 def _source_key(spec: SourceFile, alias: str = "b") -> str:
@@ -153,8 +209,8 @@ def _source_key(spec: SourceFile, alias: str = "b") -> str:
     parts = [plain[k] for k in spec.key_columns if k in plain]
     if not parts:
         return "null::varchar"
-    return " || ' | ' || ".join(f"{_q(c.header + '=')} || coalesce({alias}.{c.name}, '')"
-                                for c in parts)
+    return " || ' | ' || ".join(f"{_q(c.header + '=')} || coalesce(cast({alias}.{c.name} "
+                                f"as varchar), '')" for c in parts)
 
 
 def _pupil_key(spec: SourceFile, alias: str = "b") -> str:
@@ -163,12 +219,11 @@ def _pupil_key(spec: SourceFile, alias: str = "b") -> str:
 
 
 def _record_key(spec: SourceFile, alias: str = "b") -> str:
-    names = [n for n, _ in raw_columns(spec)]
-    return f"{alias}.record_key" if "record_key" in names else "null::varchar"
+    return f"{alias}.record_key" if has_personal_record_key(spec) else "null::varchar"
 
 
 def _row_select(spec: SourceFile, column: str | None, alias: str = "b") -> str:
-    """The OUTPUT_COLUMNS of a raw row."""
+    """The OUTPUT_COLUMNS of a (typed) row."""
     return (f"{alias}._source_file as source_file, {alias}._source_file_sha256 as "
             f"source_file_sha256, {alias}._source_row as source_row, null::varchar as slot, "
             f"{_pupil_key(spec, alias)} as pupil_key, {_record_key(spec, alias)} as record_key, "
@@ -185,13 +240,14 @@ def _file_select(alias: str = "f", column: str | None = None) -> str:
 
 
 def _anchored(sql: str) -> str:
-    """A query on the bookkeeping only, still naming the batch once (see the module docstring)."""
+    """A query on the bookkeeping only, still naming the batch once (GX warns on stdout for
+    every query without it)."""
     return (f"select r.* from ({sql}) r cross join "
             f"(select count(*) as batch_rows from {BATCH}) as batch_anchor")
 
 
-def _key_columns(spec: SourceFile) -> list[str]:
-    """The raw columns holding the source's record key (the INSZ is ``pupil_key``, a personal
+def _natural_key(spec: SourceFile) -> list[str]:
+    """The typed columns holding the source's natural key (the INSZ is ``pupil_key``, a personal
     key ``record_key``); all content columns when the file type declares no key."""
     names = {c.name: c for c in spec.columns}
     out = []
@@ -203,14 +259,57 @@ def _key_columns(spec: SourceFile) -> list[str]:
 
 
 def _content_columns(spec: SourceFile) -> list[str]:
-    return [n for n, _ in raw_columns(spec) if not n.startswith("_")]
+    cols = [c.name for c in spec.columns if c.sensitivity == "plain"]
+    if any(c.sensitivity == "insz" for c in spec.columns):
+        cols.insert(0, "pupil_key")
+    if has_personal_record_key(spec):
+        cols.append("record_key")
+    if has_vault_columns(spec):
+        cols.append("_vault_digest")  # names and addresses, compared without their values
+    return cols
+
+
+# ------------------------------------------------------------------------------ code lists
+
+
+def _seed_rows(folder: str, name: str) -> list[dict[str, str]]:
+    with (SEEDS / folder / f"{name}.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 @lru_cache(maxsize=None)
 def seed_codes(name: str) -> tuple[str, ...]:
-    """The codes of a dbt code-list seed (``dbt_project/seeds/codes/<name>.csv``)."""
-    with (SEEDS / f"{name}.csv").open(encoding="utf-8") as fh:
-        return tuple(row["code"].strip().upper() for row in csv.DictReader(fh))
+    """The codes of a dbt code-list seed (``dbt_project/seeds/codes/<name>.csv``), upper case."""
+    return tuple(row["code"].strip().upper() for row in _seed_rows("codes", name))
+
+
+@lru_cache(maxsize=None)
+def code_list(codes: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A column's code list as the list spells it (a seed name or the codes themselves)."""
+    if isinstance(codes, tuple):
+        return codes
+    return tuple(row["code"].strip() for row in _seed_rows("codes", codes))
+
+
+@lru_cache(maxsize=1)
+def municipality_codes() -> tuple[str, ...]:
+    """Every NIS code of the Statbel list (seed ``reference/municipalities``)."""
+    return tuple(sorted({row["nis_code"] for row in _seed_rows("reference", "municipalities")}))
+
+
+@lru_cache(maxsize=None)
+def school_days(school_year: str) -> int:
+    """School days of a school year by the Flemish calendar (1 September - 31 August)."""
+    day, last, n = sy.first_day(school_year), sy.last_day(school_year), 0
+    while day <= last:
+        n += calendar.is_school_day(day)
+        day += dt.timedelta(days=1)
+    return n
+
+
+def _school_days_relation() -> str:
+    rows = ", ".join(f"({sy.start_year(y)}, {school_days(y)})" for y in sy.ALL)
+    return f"(values {rows}) as school_days(start_year, days)"
 
 
 # ------------------------------------------------------------------------------ registry facts
@@ -233,22 +332,20 @@ def _registry_exchanges(file_type: str, school_year: str):
 
 
 @lru_cache(maxsize=None)
-def source_period(file_type: str) -> tuple[str, str]:
-    """School years (short form) of a source file type that its protocols cover, from the
-    registry (``draws_on`` with ``school_year_from``/``school_year_to``)."""
+def protocol_period(file_type: str) -> tuple[str, str] | None:
+    """(first, last) school year of a source file type that the protocols drawing on it cover
+    (registry ``draws_on`` with ``school_year_from``/``school_year_to``); None when one of them
+    uses it without limit, or none draws on it."""
     from orchestration.protocols import load_registry
 
-    periods = {(u.school_year_from, u.school_year_to)
-               for p in load_registry().drawing_on(file_type) for u in p.draws_on
-               if u.file_type == file_type}
-    if len(periods) != 1 or None in next(iter(periods)):
-        raise ValueError(f"the protocols drawing on {file_type} state no single period: "
-                         f"{periods}")
-    first, last = periods.pop()
-    return first, last
+    uses = [p.source_use(file_type) for p in load_registry().drawing_on(file_type)]
+    if not uses or any(u.school_year_from is None or u.school_year_to is None for u in uses):
+        return None
+    return (min((u.school_year_from for u in uses), key=sy.start_year),
+            max((u.school_year_to for u in uses), key=sy.start_year))
 
 
-# ------------------------------------------------------------------------------ generic rules
+# ------------------------------------------------------------------------------ rows and files
 
 
 def _quarantine_rule(spec: SourceFile, rule_id: str, ingest_rules: tuple[str, ...],
@@ -268,8 +365,8 @@ def _quarantine_rule(spec: SourceFile, rule_id: str, ingest_rules: tuple[str, ..
                 _anchored(sql), kinds=kinds)
 
 
-def generic_rules(spec: SourceFile) -> list[Rule]:
-    """Rules every file type gets: rows and files ingestion held back, duplicates, gaps."""
+def _row_and_file_rules(spec: SourceFile) -> list[Rule]:
+    """Rows and files ingestion held back, rejected files, expected files that never came."""
     ft = spec.file_type
     rules: list[Rule] = []
     if any(c.sensitivity == "insz" for c in spec.columns):
@@ -314,28 +411,48 @@ def generic_rules(spec: SourceFile) -> list[Rule]:
         "Nothing of the file was loaded; ingest.files.message says why. A held file waits for "
         "the data steward; the earlier file of its slot stays loaded.",
         _anchored(rejected + " and f.message not like '%unexpected columns%'"), unit="files"))
-
-    cols = ", ".join(f"b.{c}" for c in _content_columns(spec))
-    keys = ", ".join(f"b.{c}" for c in _key_columns(spec))
-    rules.append(Rule(
-        "duplicate_row", ft, "superfluous", "critical",
-        "The same record appears more than once in one file",
-        "Every copy after the first is superfluous and would be counted twice in marts and "
-        "deliveries.",
-        # exact copies share the file and the source's record key: a 64-bit hash of those finds
-        # every candidate group in one pass; all columns are compared on the candidates only
-        f"""
-        with candidates as (
-            select hash(b._source_file_sha256, {keys}) as key_hash from {BATCH} b
-            group by key_hash having count(*) > 1)
-        select {_row_select(spec, None)}
-        from (select b.*, row_number() over (partition by b._source_file_sha256, {cols}
-                                             order by b._source_row) as copy_number
-              from {BATCH} b semi join candidates c
-                   on c.key_hash = hash(b._source_file_sha256, {keys})) b
-        where b.copy_number > 1""", blocking=True, kinds=("duplicate_row",)))
     rules.append(_expected_files_rule(spec))
     return rules
+
+
+def _uniqueness_rules(spec: SourceFile) -> list[Rule]:
+    """An exact copy and two rows that share the natural key but disagree: two findings."""
+    ft = spec.file_type
+    content = ", ".join(f"b.{c}" for c in _content_columns(spec))
+    keys = ", ".join(f"b.{c}" for c in _natural_key(spec))
+    key_names = ", ".join(spec.key_columns) or "all columns"
+    # one pass over the file: a 64-bit hash of the key finds every candidate group, and all
+    # columns are compared on the candidates only
+    ranked = f"""
+        with candidates as (
+            select hash(b._source_file_sha256, {keys}) as key_hash from {BATCH} b
+            group by key_hash having count(*) > 1),
+        ranked as (
+            select b.*,
+                   row_number() over (partition by b._source_file_sha256, {content}
+                                      order by b._source_row) as copy_number,
+                   min(b._source_row) over (partition by b._source_file_sha256, {keys})
+                       as first_of_key,
+                   count(distinct hash({content})) over (partition by b._source_file_sha256,
+                                                         {keys}) as versions
+            from {BATCH} b semi join candidates c
+                 on c.key_hash = hash(b._source_file_sha256, {keys}))"""
+    return [
+        Rule("duplicate_row", ft, "superfluous", "critical",
+             "The same record appears more than once in one file (an exact copy)",
+             "Every copy after the first is superfluous and would be counted twice in marts and "
+             "deliveries.",
+             f"{ranked} select {_row_select(spec, None)} from ranked b where b.copy_number > 1",
+             blocking=True, kinds=("duplicate_row",)),
+        Rule("key_conflict", ft, "inaccurate", "critical",
+             f"Two records share the natural key ({key_names}) but disagree on other values",
+             "The file holds two versions of one record (e.g. the same child twice with another "
+             "address); which one is true cannot be decided here. Every version after the "
+             "first is listed.",
+             f"""{ranked} select {_row_select(spec, None)} from ranked b
+             where b.versions > 1 and b.copy_number = 1 and b._source_row > b.first_of_key""",
+             blocking=True, kinds=("key_conflict",)),
+    ]
 
 
 # ------------------------------------------------------------------------------ expected files
@@ -383,8 +500,7 @@ def expected_slots(spec: SourceFile) -> list[tuple[str, str, str, str | None]]:
 
 def expected_slot_rows() -> list[tuple[str, str, str, str, str | None]]:
     """(file type, order key, slot, expected file name, superseded by) of every file type: the
-    rows of
-    ``quality.expected_slots``, which the quality step writes before it validates."""
+    rows of ``quality.expected_slots``, which the quality step writes before it validates."""
     return [(spec.file_type, *row) for spec in SOURCE_FILES for row in expected_slots(spec)]
 
 
@@ -428,25 +544,219 @@ def _expected_files_rule(spec: SourceFile) -> Rule:
         _anchored(sql), unit="files")
 
 
-# ------------------------------------------------------------------------------ specific rules
+# ------------------------------------------------------------------------------ from the contract
 
 
-def _code_rule(spec: SourceFile, header: str, codes: Iterable[str], kinds=("unknown_code",),
-               note: str = "") -> Rule:
-    c = _col(spec, header)
-    assert c is not None, (spec.file_type, header)
-    codes = tuple(codes)
+def _code_rules(spec: SourceFile, c: Column) -> list[Rule]:
+    """Against the column's code list or format: unknown (blocking), and not as the list spells
+    it (case, padding, separators: staging repairs it, the source is told first)."""
+    v = f"b.{c.name}" if c.type == "text" else f"cast(b.{c.name} as varchar)"
+    present = f"nullif(trim({v}), '') is not null"
+    if c.codes is not None:
+        exact = code_list(c.codes)
+        upper = tuple(dict.fromkeys(x.upper() for x in exact))
+        unknown = f"upper(trim({v})) not in {_in_list(upper)}"
+        repairable = f"upper(trim({v})) in {_in_list(upper)} and {v} not in {_in_list(exact)}"
+        allowed = f"Allowed: {', '.join(exact)}"
+        unknown_id, unknown_title = f"unknown_code_{c.name}", f"{c.header} holds a code " \
+                                                                "outside its code list"
+    else:
+        compact = f"upper(regexp_replace({v}, '[ .-]', '', 'g'))"
+        unknown = f"not regexp_full_match({compact}, {_q(c.pattern)})"
+        repairable = f"regexp_full_match({compact}, {_q(c.pattern)}) and {v} <> {compact}"
+        allowed = f"Format: {c.pattern} (upper case, no spaces, dots or dashes)"
+        unknown_id, unknown_title = f"invalid_format_{c.name}", f"{c.header} does not have " \
+                                                                  "the agreed format"
+    return [
+        Rule(unknown_id, spec.file_type, "erroneous", "critical", unknown_title,
+             f"{allowed}. A value outside the list cannot be labelled or classified and would "
+             "reach deliveries as an unknown value.",
+             f"select {_row_select(spec, c.header)} from {BATCH} b where {present} and {unknown}",
+             blocking=True, column=c.header, kinds=("unknown_code",)),
+        Rule(f"code_not_canonical_{c.name}", spec.file_type, "inaccurate", "warning",
+             f"{c.header} holds a valid code written differently (case, spaces, separators)",
+             f"{allowed}. The warehouse repairs it in staging; the source is asked to send the "
+             "code as the list writes it.",
+             f"select {_row_select(spec, c.header)} from {BATCH} b "
+             f"where {present} and {repairable}",
+             column=c.header, kinds=("code_not_canonical",)),
+    ]
+
+
+_REGISTERS = {
+    # reference: (file type of the register, what it is called in a report)
+    "school": ("school_register_schools", "school"),
+    "branch": ("school_register_branches", "branch"),
+    "provider": ("binc_naft_providers", "NAFT provider"),
+    "trajectory": ("binc_naft_trajectories", "trajectory"),
+}
+
+
+def _reference_rule(spec: SourceFile, c: Column) -> Rule:
+    """A reference to another register resolves: schools and branches of the school register
+    and providers of BINC in the row's school year (checked only for school years whose
+    register file was loaded), trajectories of BINC, NIS codes of the Statbel list."""
+    school_column = c.name if c.refers_to == "school" else "instellingsnummer"
+    school = f"lpad(cast(b.{school_column} as varchar), 6, '0')"
+    if c.refers_to == "municipality":
+        return Rule(
+            f"unknown_municipality_{c.name}", spec.file_type, "erroneous", "critical",
+            f"{c.header} is not a NIS code of a Belgian municipality",
+            "NIS codes come from Statbel's list (seed reference/municipalities); an unknown code "
+            "cannot be placed in a municipality, province or region.",
+            f"select {_row_select(spec, c.header)} from {BATCH} b "
+            f"where nullif(trim(b.{c.name}), '') is not null "
+            f"and trim(b.{c.name}) not in {_in_list(municipality_codes())}",
+            blocking=True, column=c.header, kinds=("unknown_reference",))
+    register, label = _REGISTERS[c.refers_to]
+    other = typed_relation(BY_FILE_TYPE[register])
+    # the register's keys once (a hash anti-join), and the school years it was loaded for
+    if c.refers_to == "school":
+        keys, mine = "lpad(cast(r.instellingsnummer as varchar), 6, '0')", [school]
+    elif c.refers_to == "branch":
+        keys = "lpad(cast(r.instellingsnummer as varchar), 6, '0'), r.vestigingsplaats"
+        mine = [school, f"b.{c.name}"]
+    elif c.refers_to == "provider":
+        keys, mine = "r.aanbieder_id", [f"b.{c.name}"]
+    else:
+        keys, mine = "r.traject_id", [f"b.{c.name}"]
+    per_year = c.refers_to != "trajectory"
+    key_list = keys + (", r._year" if per_year else "")
+    mine_list = mine + (["b._year"] if per_year else [])
+    match = " and ".join(f"k.k{i} = {m}" for i, m in enumerate(mine_list))
+    names = ", ".join(f"k{i}" for i in range(len(mine_list)))
+    loaded = f" and b._year in (select distinct _year from {other} y)" if per_year else ""
+    sql = f"""
+        with k({names}) as (select distinct {key_list} from {other} r)
+        select {_row_select(spec, c.header)} from {BATCH} b
+        where b.{c.name} is not null{loaded}
+          and not exists (select 1 from k where {match})"""
+    compared = () if BY_FILE_TYPE[register].source == spec.source \
+        else (BY_FILE_TYPE[register].source,)
     return Rule(
-        f"unknown_code_{c.name}", spec.file_type, "erroneous", "critical",
-        f"{header} holds a code outside its code list",
-        f"Allowed: {', '.join(codes)}{note}. A code outside the list cannot be labelled or "
-        "classified and would reach deliveries as an unknown value.",
-        f"""
-        select {_row_select(spec, header)}
-        from {BATCH} b
-        where nullif(trim(b.{c.name}), '') is not null
-          and upper(trim(b.{c.name})) not in {_in_list(codes)}""",
-        blocking=True, column=header, kinds=kinds)
+        f"unknown_{c.refers_to}_{c.name}", spec.file_type, "erroneous", "critical",
+        f"{c.header} names a {label} that is not in the {register.replace('_', ' ')} file"
+        + ("" if c.refers_to == "trajectory" else " of that school year"),
+        f"Every {label} a record refers to must exist in {BY_FILE_TYPE[register].owner}'s "
+        f"{register} file{'' if c.refers_to == 'trajectory' else ' of the same school year'}; "
+        "a dangling reference joins to nothing in marts and deliveries.",
+        sql, blocking=True, column=c.header, needs=(f"raw.{register}",), compared_with=compared,
+        kinds=("unknown_reference",))
+
+
+def _year_of(spec: SourceFile) -> str:
+    """The school year (first calendar year) a row belongs to."""
+    return "cast(left(b.schooljaar, 4) as integer)" if _has(spec, "Schooljaar") else "b._year"
+
+
+def _reference_day(spec: SourceFile) -> str:
+    return f"b.{spec.reference_date_column}"
+
+
+def _date_rules(spec: SourceFile, c: Column) -> list[Rule]:
+    d, rules = f"b.{c.name}", []
+    if c.within == "school_year":
+        y = _year_of(spec)
+        rules.append(Rule(
+            f"{c.name}_outside_school_year", spec.file_type, "inaccurate", "critical",
+            f"{c.header} lies outside the record's school year (1 September - 31 August)",
+            "A date of school year X lies between 1 September of X and 31 August; one outside "
+            "it would be counted on counting dates of another year.",
+            f"select {_row_select(spec, c.header)} from {BATCH} b "
+            f"where {d} < make_date({y}, 9, 1) or {d} > make_date({y} + 1, 8, 31)",
+            blocking=True, column=c.header, kinds=("impossible_dates",)))
+    if c.within == "reference_date":
+        rules.append(Rule(
+            f"{c.name}_after_reference_date", spec.file_type, "inaccurate", "critical",
+            f"{c.header} lies after the extract's reference date",
+            "An extract describes its reference date; a date after it (e.g. a child born after "
+            "the reference date) is impossible.",
+            f"select {_row_select(spec, c.header)} from {BATCH} b "
+            f"where {d} > {_reference_day(spec)}",
+            blocking=True, column=c.header, kinds=("impossible_dates",)))
+    if c.not_before:
+        other = _col(spec, c.not_before)
+        rules.append(Rule(
+            f"{c.name}_before_{other.name}", spec.file_type, "inaccurate", "critical",
+            f"{c.header} lies before {other.header} (the period ends before it starts)",
+            f"{c.header} before {other.header}: the period is impossible; durations and "
+            "counting-date status would be wrong.",
+            f"select {_row_select(spec, c.header)} from {BATCH} b where {d} < b.{other.name}",
+            blocking=True, column=c.header, kinds=("impossible_dates",)))
+    birth = _col(spec, "Geboortedatum")
+    if birth is not None and c is not birth and c.name != spec.reference_date_column:
+        rules.append(Rule(
+            f"{c.name}_before_birth", spec.file_type, "inaccurate", "critical",
+            f"{c.header} lies before the birth date on the same record",
+            "Either this date or the birth date is wrong.",
+            f"select {_row_select(spec, c.header)} from {BATCH} b where {d} < b.geboortedatum",
+            blocking=True, column=c.header, kinds=("impossible_dates",)))
+    if birth is None and any(x.sensitivity == "insz" for x in spec.columns) \
+            and c.name != spec.reference_date_column:
+        enrolments = typed_relation(BY_FILE_TYPE["discimus_enrolments"])
+        rules.append(Rule(
+            f"{c.name}_at_impossible_age", spec.file_type, "inaccurate", "critical",
+            f"{c.header} lies before the pupil's {YOUNGEST_CERTIFICATE_AGE}th birthday (birth "
+            "date of the pupil's enrolments)",
+            "Attests and certificates are given from lager onderwijs on; a date before birth or "
+            "at an impossible age is wrong (compared with the birth date in Discimus).",
+            f"""
+            select {_row_select(spec, c.header)} from {BATCH} b
+            join (select pupil_key, min(geboortedatum) as born from {enrolments} e
+                  group by pupil_key) e on e.pupil_key = b.pupil_key
+            where {d} < e.born + interval {YOUNGEST_CERTIFICATE_AGE} year""",
+            blocking=True, column=c.header, needs=("raw.discimus_enrolments",),
+            compared_with=() if spec.source == "discimus" else ("discimus",),
+            kinds=("impossible_dates",)))
+    return rules
+
+
+def _bounds_rule(spec: SourceFile, c: Column) -> Rule:
+    v, parts, said = f"b.{c.name}", [], []
+    if c.minimum is not None:
+        parts.append(f"{v} < {c.minimum}")
+        said.append(f"at least {c.minimum}")
+    if c.maximum is not None:
+        parts.append(f"{v} > {c.maximum}")
+        said.append(f"at most {c.maximum}")
+    join = ""
+    if c.at_most in ("school_days", "school_half_days"):
+        factor = 2 if c.at_most == "school_half_days" else 1
+        join = f" left join {_school_days_relation()} on school_days.start_year = {_year_of(spec)}"
+        parts.append(f"{v} > {factor} * school_days.days")
+        said.append(f"at most the {'half ' if factor == 2 else ''}days of school in the school "
+                    "year (Flemish calendar)")
+    elif c.at_most:
+        other = _col(spec, c.at_most)
+        parts.append(f"{v} > b.{other.name}")
+        said.append(f"at most {other.header}")
+    return Rule(
+        f"{c.name}_out_of_bounds", spec.file_type, "erroneous", "critical",
+        f"{c.header} is outside its bounds ({', '.join(said)})",
+        "A count that cannot be true; rates built on it would be wrong.",
+        f"select {_row_select(spec, c.header)} from {BATCH} b{join} "
+        f"where {' or '.join(parts)}",
+        blocking=True, column=c.header, kinds=("quantity_out_of_bounds",))
+
+
+def contract_rules(spec: SourceFile) -> list[Rule]:
+    """The checks every column's meaning in the contract implies (see the module docstring)."""
+    rules = _uniqueness_rules(spec)
+    for c in spec.columns:
+        if c.sensitivity != "plain":
+            continue
+        if c.codes is not None or c.pattern is not None:
+            rules += _code_rules(spec, c)
+        if c.refers_to:
+            rules.append(_reference_rule(spec, c))
+        if c.type == "date":
+            rules += _date_rules(spec, c)
+        if c.minimum is not None or c.maximum is not None or c.at_most:
+            rules.append(_bounds_rule(spec, c))
+    return rules
+
+
+# ------------------------------------------------------------------------------ whole extracts
 
 
 def _school_year_rule(spec: SourceFile) -> Rule:
@@ -455,18 +765,15 @@ def _school_year_rule(spec: SourceFile) -> Rule:
         "The row's school year differs from the school year the file is for",
         "Each file covers one school year (its name); a row of another year is misplaced and "
         "would be counted in the wrong year.",
-        f"""
-        select {_row_select(spec, 'Schooljaar')}
-        from {BATCH} b
-        where left(b.schooljaar, 4) <> left(b._school_year, 4)""",
+        f"select {_row_select(spec, 'Schooljaar')} from {BATCH} b "
+        f"where left(b.schooljaar, 4) <> left(b._school_year, 4)",
         blocking=True, column="Schooljaar")
 
 
 def _reference_date_rules(spec: SourceFile) -> list[Rule]:
-    c = _col(spec, next(h.header for h in spec.columns if h.name == spec.reference_date_column))
+    c = next(h for h in spec.columns if h.name == spec.reference_date_column)
     newest = f"""
-        select b._source_file_sha256 as sha256, max({_date(spec, c.name)}) as newest,
-               min({_date(spec, c.name)}) as oldest
+        select b._source_file_sha256 as sha256, max(b.{c.name}) as newest
         from {BATCH} b group by 1"""
     stale = Rule(
         "reference_date_stale", spec.file_type, "outdated", "critical",
@@ -488,7 +795,7 @@ def _reference_date_rules(spec: SourceFile) -> list[Rule]:
         from {BATCH} b
         join quality.current_files f on f.sha256 = b._source_file_sha256
         join ({newest}) n on n.sha256 = f.sha256
-        where n.newest >= f.reference_date and {_date(spec, c.name)} <> f.reference_date""",
+        where n.newest >= f.reference_date and b.{c.name} <> f.reference_date""",
         blocking=True, column=c.header)
     return [stale, differs]
 
@@ -512,16 +819,15 @@ def not_compulsory_school_age_sql(born: str, on_day: str) -> str:
     return _leerplicht_sql(born, on_day)
 
 
-def _not_compulsory_rule(spec: SourceFile, rule_id: str, category: Category, severity: Severity,
-                         title: str, description: str, kinds=()) -> Rule:
-    ref = spec.reference_date_column
+def _not_compulsory_rule(spec: SourceFile, severity: Severity, title: str, description: str,
+                         kinds=()) -> Rule:
+    ref = f"b.{spec.reference_date_column}"
     return Rule(
-        rule_id, spec.file_type, category, severity, title, description,
+        "not_compulsory_school_age", spec.file_type, "superfluous", severity, title, description,
         f"""
-        select {_row_select(spec, 'Geboortedatum')}
-        from {BATCH} b
-        where {_date(spec, 'geboortedatum')} is not null and {_date(spec, ref)} is not null
-          and {_leerplicht_sql(_date(spec, 'geboortedatum'), _date(spec, ref))}""",
+        select {_row_select(spec, 'Geboortedatum')} from {BATCH} b
+        where b.geboortedatum is not null and {ref} is not null
+          and {_leerplicht_sql('b.geboortedatum', ref)}""",
         blocking=severity == "critical", column="Geboortedatum", kinds=kinds)
 
 
@@ -542,48 +848,70 @@ def _birth_date_rule(spec: SourceFile) -> Rule:
         sql, blocking=True, column="Geboortedatum", kinds=("insz_birth_date_mismatch",))
 
 
+def _protocol_period_rule(spec: SourceFile) -> Rule | None:
+    """Records of a school year outside every period the registry's protocols use this file type
+    for are superfluous (today: BINC's NAFT files, 2020-21 to 2024-25)."""
+    period = protocol_period(spec.file_type)
+    if period is None:
+        return None
+    first, last = period
+    year = "b._year"
+    dates = ""
+    if _has(spec, "Begindatum"):
+        dates = (f" or b.begindatum < date {_q(sy.first_day(first).isoformat())}"
+                 f" or b.begindatum > date {_q(sy.last_day(last).isoformat())}")
+    if _has(spec, "Schooljaar"):
+        year = "cast(left(coalesce(b.schooljaar, b._school_year), 4) as integer)"
+    return Rule(
+        "outside_protocol_period", spec.file_type, "superfluous", "critical",
+        f"The record lies outside the school years {first} to {last} that the protocols "
+        f"drawing on {spec.file_type} cover",
+        "The protocol registry covers this source's data of these school years only; anything "
+        "outside is superfluous and must not be delivered.",
+        f"""
+        select {_row_select(spec, 'Schooljaar' if _has(spec, 'Schooljaar') else None)}
+        from {BATCH} b
+        where {year} not between {sy.start_year(first)} and {sy.start_year(last)}{dates}""",
+        blocking=True, column="Schooljaar" if _has(spec, "Schooljaar") else None,
+        kinds=("out_of_scope",))
+
+
+# ------------------------------------------------------------------------------ per file type
+
+
+def _level_rules(spec: SourceFile) -> list[Rule]:
+    """Discimus and capacity: study year and graad against the level of the hoofdstructuur."""
+    level, study_year = "left(b.hoofdstructuur, 1)", "b.leerjaar"
+    rules = [Rule(
+        "study_year_impossible_for_level", spec.file_type, "erroneous", "critical",
+        "The study year is impossible for the level of the hoofdstructuur (e.g. a kleuter in "
+        "the 5th year)",
+        "Kleuteronderwijs has age classes 1-3, lager onderwijs years 1-6, secundair 1-7.",
+        f"""
+        select {_row_select(spec, 'Leerjaar')} from {BATCH} b
+        where ({level} = '1' and {study_year} not between 1 and 3)
+           or ({level} = '2' and {study_year} not between 1 and 6)
+           or ({level} = '3' and {study_year} not between 1 and 7)""",
+        blocking=True, column="Leerjaar", kinds=("impossible_combination",))]
+    if _has(spec, "Graad"):
+        rules.append(Rule(
+            "grade_inconsistent_with_study_year", spec.file_type, "erroneous", "critical",
+            "The graad does not fit the study year (secondary: years 1-2 = graad 1, 3-4 = 2, "
+            "5-7 = 3; no graad outside secondary)",
+            "An impossible combination of graad and leerjaar.",
+            f"""
+            select {_row_select(spec, 'Graad')} from {BATCH} b
+            where b.graad is not null and {level} in ('1', '2', '3')
+              and ({level} <> '3' or b.graad <> least(3, ({study_year} + 1) // 2))""",
+            blocking=True, column="Graad", kinds=("impossible_combination",)))
+    return rules
+
+
 def _enrolment_rules(spec: SourceFile) -> list[Rule]:
-    b, e = _date(spec, "begindatum"), _date(spec, "einddatum")
-    first = "make_date(cast(left(b.schooljaar, 4) as int), 9, 1)"
-    last = "make_date(cast(left(b.schooljaar, 4) as int) + 1, 8, 31)"
-    study_year = "try_cast(b.leerjaar as int)"
-    level = "left(b.hoofdstructuur, 1)"
-    age = f"(cast(left(b.schooljaar, 4) as int) - year({_date(spec, 'geboortedatum')}))"
-    return [
-        Rule("enrolment_ends_before_start", spec.file_type, "inaccurate", "critical",
-             "The enrolment ends before it starts",
-             "Einddatum before Begindatum: the enrolment period is impossible; counting-date "
-             "status and durations would be wrong.",
-             f"select {_row_select(spec, 'Einddatum')} from {BATCH} b where {e} < {b}",
-             blocking=True, column="Einddatum", kinds=("impossible_dates",)),
-        Rule("enrolment_outside_school_year", spec.file_type, "inaccurate", "critical",
-             "The enrolment starts or ends outside its school year (1 September - 31 August)",
-             "An enrolment of school year X must lie within X; one outside it would be counted "
-             "on counting dates of another year.",
-             f"""
-             select {_row_select(spec, 'Begindatum')} from {BATCH} b
-             where {b} < {first} or {b} > {last} or {e} < {first} or {e} > {last}""",
-             blocking=True, column="Begindatum", kinds=("impossible_dates",)),
-        Rule("study_year_impossible_for_level", spec.file_type, "erroneous", "critical",
-             "The study year is impossible for the level of the hoofdstructuur (e.g. a kleuter "
-             "in the 5th year)",
-             "Kleuteronderwijs has age classes 1-3, lager onderwijs years 1-6, secundair 1-7.",
-             f"""
-             select {_row_select(spec, 'Leerjaar')} from {BATCH} b
-             where ({level} = '1' and {study_year} not between 1 and 3)
-                or ({level} = '2' and {study_year} not between 1 and 6)
-                or ({level} = '3' and {study_year} not between 1 and 7)""",
-             blocking=True, column="Leerjaar", kinds=("impossible_combination",)),
-        Rule("grade_inconsistent_with_study_year", spec.file_type, "erroneous", "critical",
-             "The graad does not fit the study year (secondary: years 1-2 = graad 1, 3-4 = 2, "
-             "5-7 = 3; no graad outside secondary)",
-             "An impossible combination of graad and leerjaar.",
-             f"""
-             select {_row_select(spec, 'Graad')} from {BATCH} b
-             where try_cast(b.graad as int) is not null and {level} in ('1', '2', '3')
-               and ({level} <> '3' or try_cast(b.graad as int)
-                    <> least(3, ({study_year} + 1) // 2))""",
-             blocking=True, column="Graad"),
+    level, study_year = "left(b.hoofdstructuur, 1)", "b.leerjaar"
+    age = "(cast(left(b.schooljaar, 4) as int) - year(b.geboortedatum))"
+    full_time = "right(trim(b.hoofdstructuur), 1) = '1'"
+    return [*_level_rules(spec),
         Rule("age_implausible_for_study_year", spec.file_type, "inaccurate", "warning",
              "The pupil's age does not fit the study year",
              "Age in the calendar year the school year starts, minus the normal age of the "
@@ -599,21 +927,37 @@ def _enrolment_rules(spec: SourceFile) -> list[Rule]:
                     and case substr(b.hoofdstructuur, 2, 1) when '2' then 6 else 4 end)
                 or ({level} = '3' and {age} - 11 - {study_year} not between -1 and 7))""",
              column="Geboortedatum"),
-        _code_rule(spec, "Hoofdstructuur", seed_codes("main_structure")),
-        _code_rule(spec, "Onderwijsvorm", seed_codes("education_form")),
-        _code_rule(spec, "Finaliteit", seed_codes("finality")),
-        _code_rule(spec, "Leerweg", ("SCHOOL", "DUAAL"), kinds=()),
-        _code_rule(spec, "Opleidingsvorm", ("OV1", "OV2", "OV3", "OV4"), kinds=()),
-        _code_rule(spec, "Geslacht", ("M", "V", "X"), kinds=()),
-        _code_rule(spec, "Reden_uitschrijving", seed_codes("deregistration_reason"), kinds=()),
-        _code_rule(spec, "Situatie_na", seed_codes("situation_after"), kinds=()),
+        Rule("full_time_in_two_schools", spec.file_type, "inaccurate", "critical",
+             "The pupil is enrolled full-time in two schools on the same day",
+             "Two full-time enrolments (hoofdstructuur programma 1) of one pupil in different "
+             "schools overlap; the pupil would be counted twice. The later-starting enrolment "
+             "is listed.",
+             f"""
+             with candidates as (
+                 select b.pupil_key, b._year from {BATCH} b where {full_time}
+                 group by b.pupil_key, b._year
+                 having count(distinct lpad(b.instellingsnummer, 6, '0')) > 1),
+             full_time as (
+                 select b.pupil_key, b._year, b.instellingsnummer, b.begindatum, b.einddatum,
+                        b.inschrijving_id, b._source_file, b._source_file_sha256, b._source_row
+                 from {BATCH} b
+                 semi join candidates c on c.pupil_key = b.pupil_key and c._year = b._year
+                 where {full_time})
+             select distinct {_row_select(spec, 'Instellingsnummer')}
+             from full_time b join full_time a
+               on a.pupil_key = b.pupil_key and a._year = b._year
+              and lpad(a.instellingsnummer, 6, '0') <> lpad(b.instellingsnummer, 6, '0')
+              and (a.begindatum < b.begindatum
+                   or (a.begindatum = b.begindatum and a._source_row < b._source_row))
+              and b.begindatum <= coalesce(a.einddatum, date '9999-12-31')""",
+             blocking=True, column="Instellingsnummer", kinds=("full_time_in_two_schools",)),
         _school_without_pupils_rule(spec),
     ]
 
 
 def _school_without_pupils_rule(spec: SourceFile) -> Rule:
     """A school in the register that had pupils on the previous count date and has none now."""
-    b, e = _date(spec, "begindatum"), _date(spec, "einddatum")
+    schools = typed_relation(BY_FILE_TYPE["school_register_schools"])
     sql = f"""
         with counting as (
             select school_year, previous_year, counting_date, previous_date
@@ -625,12 +969,13 @@ def _school_without_pupils_rule(spec: SourceFile) -> Rule:
             select lpad(b.instellingsnummer, 6, '0') as school, d.school_year,
                    count(*) as enrolments
             from {BATCH} b join count_days d on d.school_year = b._school_year
-            where {b} <= d.counting_date and coalesce({e}, date '9999-12-31') >= d.counting_date
+            where b.begindatum <= d.counting_date
+              and coalesce(b.einddatum, date '9999-12-31') >= d.counting_date
             group by all),
         registered as (
             select distinct lpad(s.instellingsnummer, 6, '0') as school,
                    s._school_year as school_year
-            from raw.school_register_schools s)
+            from {schools} s)
         select f.file_name as source_file, f.sha256 as source_file_sha256, 0::bigint as source_row,
                null::varchar as slot, null::varchar as pupil_key, null::varchar as record_key,
                'Instellingsnummer=' || r.school as source_key, 'Instellingsnummer' as column_name
@@ -647,115 +992,32 @@ def _school_without_pupils_rule(spec: SourceFile) -> Rule:
         "of February) and has none on this year's",
         "The school is still registered for the year, so its enrolments are probably missing "
         "from the file. Reported per school (row 0 of the year's file).",
-        sql, needs=("raw.school_register_schools",), unit="schools")
-
-
-def _attest_rules(spec: SourceFile) -> list[Rule]:
-    d = _date(spec, "datum_attest")
-    return [
-        Rule("attest_date_outside_school_year", spec.file_type, "inaccurate", "critical",
-             "The attest is dated outside its school year",
-             "An attest of school year X is issued between 1 September of X and 31 August.",
-             f"""
-             select {_row_select(spec, 'Datum_attest')} from {BATCH} b
-             where {d} < make_date(cast(left(b.schooljaar, 4) as int), 9, 1)
-                or {d} > make_date(cast(left(b.schooljaar, 4) as int) + 1, 8, 31)""",
-             blocking=True, column="Datum_attest", kinds=("impossible_dates",)),
-        Rule("study_year_out_of_range", spec.file_type, "erroneous", "critical",
-             "The study year of the attest is not 1-7", "Attests exist for study years 1-7.",
-             f"select {_row_select(spec, 'Leerjaar')} from {BATCH} b "
-             f"where try_cast(b.leerjaar as int) not between 1 and 7",
-             blocking=True, column="Leerjaar"),
-        _code_rule(spec, "Attest", seed_codes("attest"), kinds=()),
-    ]
-
-
-def _absence_rules(spec: SourceFile) -> list[Rule]:
-    return [Rule(
-        "absences_exceed_expected", spec.file_type, "erroneous", "critical",
-        "More absent half days than expected half days, or more problematic than absent ones",
-        "Absence counts that cannot be true; absence rates would exceed 100 %.",
-        f"""
-        select {_row_select(spec, 'Halve_dagen_afwezig')} from {BATCH} b
-        where try_cast(b.halve_dagen_afwezig as bigint)
-                > try_cast(b.halve_dagen_aanwezig_verwacht as bigint)
-           or try_cast(b.halve_dagen_problematisch as bigint)
-                > try_cast(b.halve_dagen_afwezig as bigint)""",
-        blocking=True, column="Halve_dagen_afwezig")]
-
-
-def _naft_period_rule(spec: SourceFile) -> Rule:
-    first, last = source_period(spec.file_type)
-    year = "coalesce(b.schooljaar, b._school_year)" if _has(spec, "Schooljaar") else \
-        "b._school_year"
-    dates = ""
-    if _has(spec, "Begindatum"):
-        dates = (f" or {_date(spec, 'begindatum')} < date "
-                 f"{_q(sy.first_day(first).isoformat())}"
-                 f" or {_date(spec, 'begindatum')} > date {_q(sy.last_day(last).isoformat())}")
-    return Rule(
-        "outside_naft_protocol_period", spec.file_type, "superfluous", "critical",
-        f"The record lies outside the NAFT protocol's school years {first} to {last}",
-        f"The {_protocols_of(spec.file_type)} protocol covers BINC data of these school years "
-        "only; anything outside is superfluous and must not be delivered.",
-        f"""
-        select {_row_select(spec, 'Schooljaar' if _has(spec, 'Schooljaar') else None)}
-        from {BATCH} b
-        where left({year}, 4)::int not between {sy.start_year(first)} and {sy.start_year(last)}
-              {dates}""",
-        blocking=True, column="Schooljaar" if _has(spec, "Schooljaar") else None,
-        kinds=("out_of_scope",))
-
-
-def _trajectory_rules(spec: SourceFile) -> list[Rule]:
-    return [
-        Rule("trajectory_ends_before_start", spec.file_type, "inaccurate", "critical",
-             "The trajectory ends before it starts",
-             "Einddatum before Begindatum: durations and the result date are impossible.",
-             f"select {_row_select(spec, 'Einddatum')} from {BATCH} b "
-             f"where {_date(spec, 'einddatum')} < {_date(spec, 'begindatum')}",
-             blocking=True, column="Einddatum", kinds=("impossible_dates",)),
-        _code_rule(spec, "Type", seed_codes("naft_trajectory_type")),
-        _code_rule(spec, "Vorm", seed_codes("naft_form"), kinds=()),
-        _code_rule(spec, "Doelgroep", seed_codes("naft_target_group"), kinds=()),
-        _code_rule(spec, "Deelname", seed_codes("naft_participation"), kinds=()),
-        _naft_period_rule(spec),
-    ]
+        sql, needs=("raw.school_register_schools",), unit="schools",
+        compared_with=("school_register",))
 
 
 def _beneficiary_rules(spec: SourceFile) -> list[Rule]:
-    return [
-        _code_rule(spec, "Geslacht", ("M", "V", "X"), kinds=()),
-        _naft_period_rule(spec),
-        Rule("trajectory_unknown", spec.file_type, "erroneous", "critical",
-             "The beneficiary's trajectory is not in the trajectory files",
-             "Every young person with an individual trajectory refers to a trajectory BINC "
-             "delivered; a dangling reference cannot be linked to its trajectory.",
-             f"""
-             select {_row_select(spec, 'Traject_id')} from {BATCH} b
-             where not exists (select 1 from raw.binc_naft_trajectories t
-                               where t.traject_id = b.traject_id)""",
-             blocking=True, column="Traject_id", needs=("raw.binc_naft_trajectories",)),
-        Rule("beneficiary_not_enrolled", spec.file_type, "missing", "warning",
-             "A NAFT beneficiary has no enrolment in Discimus in that school year",
-             "NAFT trajectories are for pupils in secondary education; a young person unknown in "
-             "the enrolments of the year points at a wrong INSZ (or a missing enrolment). Only "
-             "checked for school years whose enrolment file was loaded.",
-             f"""
-             select {_row_select(spec, None)} from {BATCH} b
-             where b.pupil_key is not null
-               and exists (select 1 from quality.current_files f
-                           where f.file_type = 'discimus_enrolments' and f.status = 'loaded'
-                             and f.school_year = b._school_year)
-               and not exists (select 1 from raw.discimus_enrolments e
-                               where e.pupil_key = b.pupil_key
-                                 and e._school_year = b._school_year)""",
-             needs=("raw.discimus_enrolments",)),
-    ]
+    enrolments = typed_relation(BY_FILE_TYPE["discimus_enrolments"])
+    return [Rule(
+        "beneficiary_not_enrolled", spec.file_type, "missing", "warning",
+        "A NAFT beneficiary has no enrolment in Discimus in that school year",
+        "NAFT trajectories are for pupils in secondary education; a young person unknown in "
+        "the enrolments of the year points at a wrong INSZ (or a missing enrolment). Only "
+        "checked for school years whose enrolment file was loaded.",
+        f"""
+        select {_row_select(spec, None)} from {BATCH} b
+        where b.pupil_key is not null
+          and exists (select 1 from quality.current_files f
+                      where f.file_type = 'discimus_enrolments' and f.status = 'loaded'
+                        and f.school_year = b._school_year)
+          and not exists (select 1 from {enrolments} e
+                          where e.pupil_key = b.pupil_key and e._school_year = b._school_year)""",
+        needs=("raw.discimus_enrolments",), compared_with=("discimus",))]
 
 
 def _zorgthuis_rules(spec: SourceFile) -> list[Rule]:
     kind = "case when f.slot like '%/voorlopig/%' then 'VOORLOPIG' else 'DEFINITIEF' end"
+    enrolments = typed_relation(BY_FILE_TYPE["discimus_enrolments"])
     provisional_late = f"""
         select f.file_name as source_file, f.sha256 as source_file_sha256, 0::bigint as source_row,
                null::varchar as slot, null::varchar as pupil_key, null::varchar as record_key,
@@ -768,7 +1030,6 @@ def _zorgthuis_rules(spec: SourceFile) -> list[Rule]:
         group by f.file_name, f.sha256, f.ingested_at
         having cast(f.ingested_at as date) > cast(min(d.ingested_at) as date)"""
     return [
-        _code_rule(spec, "Soort_lijst", ("VOORLOPIG", "DEFINITIEF"), kinds=()),
         Rule("list_kind_differs_from_file_name", spec.file_type, "erroneous", "critical",
              "Soort_lijst differs from the list kind in the file name (voorlopig/definitief)",
              "A provisional list labelled definitive (or the reverse) would be used for the "
@@ -784,80 +1045,40 @@ def _zorgthuis_rules(spec: SourceFile) -> list[Rule]:
              "The definitive list supersedes the provisional one; a provisional list received "
              "later (on a later day) is outdated and is not used.",
              _anchored(provisional_late), unit="files"),
+        Rule("not_enrolled_on_counting_date", spec.file_type, "inaccurate", "critical",
+             "A pupil on the list is enrolled in no school on the counting date (Discimus)",
+             "The zorgthuis indicator is for pupils; a listed child without an enrolment on the "
+             "counting date points at a wrong INSZ or a child that is not a pupil. Compared "
+             "with Discimus' enrolments; only checked when the enrolment file of the counting "
+             "date's school year was loaded.",
+             f"""
+             select {_row_select(spec, 'INSZ')} from {BATCH} b
+             where b._school_year in (select distinct _school_year from {enrolments} y)
+               and not exists (select 1 from {enrolments} e
+                               where e.pupil_key = b.pupil_key
+                                 and e.begindatum <= b.teldatum
+                                 and coalesce(e.einddatum, date '9999-12-31') >= b.teldatum)""",
+             blocking=True, column="INSZ", needs=("raw.discimus_enrolments",),
+             compared_with=("discimus",), kinds=("not_enrolled_on_counting_date",)),
     ]
 
 
 def _duo_rules(spec: SourceFile) -> list[Rule]:
-    return [
-        Rule("brin_format_invalid", spec.file_type, "erroneous", "critical",
-             "BRIN is not a valid DUO institution code (2 digits, 2 letters, optional 2-digit "
-             "location)",
-             "The Dutch school cannot be identified (python-stdnum nl.brin rule, after removing "
-             "spaces, dots and dashes).",
-             f"""
-             select {_row_select(spec, 'BRIN')} from {BATCH} b
-             where nullif(trim(b.brin), '') is not null and not regexp_full_match(
-                   upper(regexp_replace(b.brin, '[ .-]', '', 'g')),
-                   '[0-9]{{2}}[A-Z]{{2}}([0-9]{{2}})?')""",
-             blocking=True, column="BRIN", kinds=("unknown_code",)),
-        _not_compulsory_rule(
-            spec, "not_compulsory_school_age", "superfluous", "critical",
-            "The pupil is not of compulsory-school age on the reference date",
-            "The protocol covers compulsory-age pupils (leerplicht: from 1 September of the year "
-            "the child turns 5, to 30 June of the year it turns 18 or the 18th birthday); other "
-            "records are superfluous and must not be kept or delivered.",
-            kinds=("out_of_scope",)),
-    ]
+    return [_not_compulsory_rule(
+        spec, "critical",
+        "The pupil is not of compulsory-school age on the reference date",
+        "The protocol covers compulsory-age pupils (leerplicht: from 1 September of the year "
+        "the child turns 5, to 30 June of the year it turns 18 or the 18th birthday); other "
+        "records are superfluous and must not be kept or delivered.",
+        kinds=("out_of_scope",))]
 
 
 def _rijksregister_rules(spec: SourceFile) -> list[Rule]:
-    return [
-        _code_rule(spec, "Geslacht", ("M", "V", "X"), kinds=()),
-        _not_compulsory_rule(
-            spec, "not_compulsory_school_age", "superfluous", "warning",
-            "The child is not of compulsory-school age on the reference date",
-            "The extract should hold compulsory-age children only (leerplicht, see "
-            "orchestration.foundations.calendar); others are superfluous for the control."),
-    ]
-
-
-def _school_register_rules(spec: SourceFile) -> list[Rule]:
-    if spec.file_type == "school_register_schools":
-        return [_code_rule(spec, "Soort_bestuur", seed_codes("school_network"),
-                           note=" (net: soort bestuur)"),
-                _code_rule(spec, "Niveau", ("BAO", "SO"), kinds=())]
-    if spec.file_type == "school_register_branches":
-        return [_code_rule(spec, "Verstedelijking", seed_codes("urbanisation"), kinds=())]
-    level = "left(b.hoofdstructuur, 1)"
-    study_year = "try_cast(b.leerjaar as int)"
-    return [
-        _code_rule(spec, "Hoofdstructuur", seed_codes("main_structure"), kinds=()),
-        _code_rule(spec, "Onderwijsvorm", seed_codes("education_form"), kinds=()),
-        _code_rule(spec, "Finaliteit", seed_codes("finality"), kinds=()),
-        _code_rule(spec, "Leerweg", ("SCHOOL", "DUAAL"), kinds=()),
-        Rule("study_year_impossible_for_level", spec.file_type, "erroneous", "critical",
-             "The study year is impossible for the level of the hoofdstructuur",
-             "Kleuteronderwijs has age classes 1-3, lager onderwijs years 1-6, secundair 1-7.",
-             f"""
-             select {_row_select(spec, 'Leerjaar')} from {BATCH} b
-             where ({level} = '1' and {study_year} not between 1 and 3)
-                or ({level} = '2' and {study_year} not between 1 and 6)
-                or ({level} = '3' and {study_year} not between 1 and 7)""",
-             blocking=True, column="Leerjaar"),
-        Rule("negative_capacity", spec.file_type, "erroneous", "critical",
-             "Available places are negative", "A capacity cannot be negative.",
-             f"select {_row_select(spec, 'Beschikbare_plaatsen')} from {BATCH} b "
-             f"where try_cast(b.beschikbare_plaatsen as bigint) < 0",
-             blocking=True, column="Beschikbare_plaatsen"),
-    ]
-
-
-def _led_rules(spec: SourceFile) -> list[Rule]:
-    return [
-        _code_rule(spec, "Status", seed_codes("led_status"), kinds=()),
-        _code_rule(spec, "Bewijsstaat", ("EINDBEWIJS", "TUSSENBEWIJS"), kinds=()),
-        _code_rule(spec, "Schooltype", ("GEWOON", "BUITENGEWOON"), kinds=()),
-    ]
+    return [_not_compulsory_rule(
+        spec, "warning",
+        "The child is not of compulsory-school age on the reference date",
+        "The extract should hold compulsory-age children only (leerplicht, see "
+        "orchestration.foundations.calendar); others are superfluous for the control.")]
 
 
 def _linkage_rules() -> list[Rule]:
@@ -871,36 +1092,33 @@ def _linkage_rules() -> list[Rule]:
         f"""
         select {_row_select(spec, None, 'b')}
         from {BATCH} v
-        join raw.duo_registrations b on b.record_key = v.record_key
-             and {_date(spec, 'peildatum')} = v.peildatum""",
-        table="linkage.duo_review", needs=("raw.duo_registrations",))]
+        join {typed_relation(spec)} b on b.record_key = v.record_key
+             and b.peildatum = v.peildatum""",
+        table="linkage.duo_review", needs=("raw.duo_registrations",),
+        compared_with=("rijksregister",))]
 
 
 _SPECIFIC = {
     "discimus_enrolments": _enrolment_rules,
-    "discimus_attests": _attest_rules,
-    "discimus_absences": _absence_rules,
-    "binc_naft_trajectories": _trajectory_rules,
     "binc_naft_beneficiaries": _beneficiary_rules,
-    "binc_naft_providers": lambda spec: [_naft_period_rule(spec)],
     "zorgthuis_lists": _zorgthuis_rules,
     "duo_registrations": _duo_rules,
     "rijksregister_children": _rijksregister_rules,
-    "school_register_schools": _school_register_rules,
-    "school_register_branches": _school_register_rules,
-    "school_register_capacity": _school_register_rules,
-    "led_certificates": _led_rules,
+    "school_register_capacity": _level_rules,
 }
 
 
 def _rules_of(spec: SourceFile) -> list[Rule]:
-    rules = generic_rules(spec)
+    rules = _row_and_file_rules(spec) + contract_rules(spec)
     if _has(spec, "Schooljaar") and "school_year" in spec.pattern:
         rules.append(_school_year_rule(spec))
     if spec.reference_date_column:
         rules.extend(_reference_date_rules(spec))
     if any(c.sensitivity == "insz" for c in spec.columns) and _col(spec, "Geboortedatum"):
         rules.append(_birth_date_rule(spec))
+    period = _protocol_period_rule(spec)
+    if period is not None:
+        rules.append(period)
     rules.extend(_SPECIFIC.get(spec.file_type, lambda s: [])(spec))
     return rules
 
@@ -927,4 +1145,3 @@ def linkage_rules() -> tuple[Rule, ...]:
 
 def by_key() -> dict[str, Rule]:
     return {r.key: r for r in all_rules()}
-

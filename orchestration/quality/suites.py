@@ -4,12 +4,13 @@
 one suite per source file type and layer in ``expectations/gx/expectations/``:
 
 - ``raw_<file_type>``: the article-7 rules of :mod:`orchestration.quality.rules`, each an
-  ``UnexpectedRowsExpectation`` over ``raw.<file_type>`` and the ingestion bookkeeping;
-- ``staging_<file_type>``: the typed contract of ``staging.stg_<file_type>`` in native GX
-  expectations (required columns not null, codes in their code lists, ranges, date order). A
-  staging failure on data whose raw rules pass is a transformation defect, not the source's, so
-  staging results guard deliveries but are not routed to the sources;
+  ``UnexpectedRowsExpectation`` over the typed rows of ``raw.<file_type>`` and the ingestion
+  bookkeeping;
 - ``linkage_duo_registrations``: DUO records the linkage could not match (``linkage.duo_review``).
+
+There is no second suite on staging: a fact about a source is judged once, by its article-7 rule;
+what staging and marts must hold as models (keys, not-null, relationships between models) are
+dbt tests (one quality catalogue).
 
 Every expectation carries ``meta`` = {article7_category, severity, rule, protocols, blocking,
 file_type, source, check_name, title} and a GX ``severity`` (critical / warning); the Dagster
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.foundations import settings
-from orchestration.quality.rules import Rule, linkage_rules, raw_rules, seed_codes
+from orchestration.quality.rules import Rule, linkage_rules, raw_rules
 from orchestration.foundations.sources import BY_FILE_TYPE, SOURCE_FILES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -135,15 +136,12 @@ class Expectation:
             "file_type": self.file_type,
             "source": self.source,
             "title": self.title,
+            "compared_with": list(self.rule.compared_with) if self.rule else [],
         }
 
 
 def raw_suite_name(file_type: str) -> str:
     return f"raw_{file_type}"
-
-
-def staging_suite_name(file_type: str) -> str:
-    return f"staging_{file_type}"
 
 
 LINKAGE_SUITE = "linkage_duo_registrations"
@@ -164,149 +162,11 @@ def linkage_expectations() -> list[Expectation]:
     return [_from_rule(LINKAGE_SUITE, r) for r in linkage_rules()]
 
 
-# The typed contract of each staging model: required columns (the sources.py required columns,
-# renamed), code columns and their lists, numeric ranges, and date/number orders (A >= B).
-_GENDER = ("M", "F", "X")
-STAGING_CONTRACT: dict[str, dict[str, Any]] = {
-    "discimus_enrolments": {
-        "required": ["enrolment_id", "pupil_key", "birth_date", "gender", "nationality",
-                     "school_year", "school_number", "branch_number", "main_structure_code",
-                     "administrative_group", "study_year", "is_newcomer", "was_newcomer",
-                     "start_date"],
-        "codes": {"main_structure_code": "main_structure", "education_form": "education_form",
-                  "finality": "finality", "learning_path": ("SCHOOL", "DUAAL"),
-                  "training_form": ("OV1", "OV2", "OV3", "OV4"), "gender": _GENDER,
-                  "deregistration_reason_code": "deregistration_reason",
-                  "situation_after_code": "situation_after"},
-        "ranges": {"study_year": (1, 7), "grade": (1, 3)},
-        "ordered": [("end_date", "start_date")],
-    },
-    "discimus_pupil_characteristics": {
-        "required": ["pupil_key", "school_year", "has_non_dutch_home_language",
-                     "has_low_educated_mother", "received_school_allowance",
-                     "lives_in_high_delay_neighbourhood"],
-    },
-    "discimus_absences": {
-        "required": ["pupil_key", "school_year", "school_number", "expected_half_days",
-                     "absent_half_days", "problematic_absent_half_days", "long_absence_count",
-                     "long_absence_days"],
-        "ranges": {"expected_half_days": (0, None), "absent_half_days": (0, None),
-                   "problematic_absent_half_days": (0, None), "long_absence_count": (0, None),
-                   "long_absence_days": (0, None)},
-        "ordered": [("expected_half_days", "absent_half_days"),
-                    ("absent_half_days", "problematic_absent_half_days")],
-    },
-    "discimus_attests": {
-        "required": ["pupil_key", "school_year", "school_number", "branch_number", "study_year",
-                     "attest_code", "attest_date"],
-        "codes": {"attest_code": "attest"},
-        "ranges": {"study_year": (1, 7)},
-    },
-    "led_certificates": {
-        "required": ["certificate_reference", "pupil_key", "supplier", "status_code",
-                     "authenticity", "category", "certificate_type", "certificate_state",
-                     "issuing_body", "subject_code", "subject_name", "issue_date",
-                     "certificate_full_name", "country", "language", "institution_name",
-                     "school_type"],
-        "codes": {"status_code": (1, 10), "certificate_state": ("Eindbewijs", "Tussenbewijs"),
-                  "school_type": ("Gewoon", "Buitengewoon")},
-    },
-    "binc_naft_trajectories": {
-        "required": ["trajectory_id", "school_year", "trajectory_type", "trajectory_form",
-                     "target_group", "start_date", "provider_id"],
-        "codes": {"trajectory_type": "naft_trajectory_type", "trajectory_form": "naft_form",
-                  "target_group": "naft_target_group", "participation": "naft_participation"},
-        "ordered": [("end_date", "start_date")],
-    },
-    "binc_naft_beneficiaries": {
-        "required": ["trajectory_id", "pupil_key", "gender", "birth_date"],
-        "codes": {"gender": _GENDER},
-    },
-    "binc_naft_providers": {
-        "required": ["provider_id", "school_year", "provider_name", "organisation_type",
-                     "region"],
-    },
-    "zorgthuis_lists": {
-        "required": ["pupil_key", "counting_date", "list_kind", "has_non_voluntary_mfc_care"],
-        "codes": {"list_kind": ("VOORLOPIG", "DEFINITIEF")},
-    },
-    "duo_registrations": {
-        "required": ["record_key", "birth_date", "residence_postcode", "residence_municipality",
-                     "brin_code", "institution_name", "reference_date"],
-    },
-    "rijksregister_children": {
-        "required": ["pupil_key", "birth_date", "gender", "residence_postcode",
-                     "residence_nis_code", "reference_date"],
-        "codes": {"gender": _GENDER},
-    },
-    "school_register_schools": {
-        "required": ["school_number", "school_year", "school_name", "school_network_code",
-                     "umbrella_organisation", "school_level_code"],
-        "codes": {"school_network_code": "school_network", "school_level_code": ("BAO", "SO")},
-    },
-    "school_register_branches": {
-        "required": ["school_number", "branch_number", "school_year", "branch_name", "street",
-                     "house_number", "postcode", "municipality_nis_code", "municipality_name",
-                     "province_name", "urbanisation"],
-        "codes": {"urbanisation": "urbanisation"},
-    },
-    "school_register_capacity": {
-        "required": ["school_number", "branch_number", "school_year", "main_structure_code",
-                     "study_year", "available_places"],
-        "codes": {"main_structure_code": "main_structure", "education_form": "education_form",
-                  "finality": "finality", "learning_path": ("SCHOOL", "DUAAL")},
-        "ranges": {"study_year": (1, 7), "available_places": (0, None)},
-    },
-}
-
-
-def _codes(value: str | tuple) -> list:
-    return list(seed_codes(value)) if isinstance(value, str) else list(value)
-
-
-def staging_expectations(file_type: str) -> list[Expectation]:
-    contract = STAGING_CONTRACT[file_type]
-    suite = staging_suite_name(file_type)
-    out = []
-
-    def add(name, category, title, description, gx_type, kwargs):
-        out.append(Expectation(suite, name, file_type, category, "critical", True, title,
-                               description, gx_type, kwargs))
-
-    for column in contract.get("required", []):
-        add(f"contract_not_null_{column}", "incomplete", f"{column} is never empty",
-            "A required source column that ingestion guarantees; an empty value in staging "
-            "means the typing lost it.", "expect_column_values_to_not_be_null",
-            {"column": column})
-    for column, codes in contract.get("codes", {}).items():
-        values = _codes(codes)
-        add(f"contract_codes_{column}", "erroneous", f"{column} is in its code list",
-            f"Allowed: {', '.join(map(str, values))}.", "expect_column_values_to_be_in_set",
-            {"column": column, "value_set": values})
-    for column, (low, high) in contract.get("ranges", {}).items():
-        kwargs = {"column": column, "min_value": low}
-        if high is not None:
-            kwargs["max_value"] = high
-        add(f"contract_range_{column}", "erroneous",
-            f"{column} lies in {low}..{'' if high is None else high}",
-            "A number outside its possible range.", "expect_column_values_to_be_between",
-            kwargs)
-    for a, b in contract.get("ordered", []):
-        add(f"contract_{a}_not_below_{b}", "inaccurate", f"{a} is not below {b}",
-            f"{a} >= {b} wherever both are filled.",
-            "expect_column_pair_values_a_to_be_greater_than_b",
-            {"column_A": a, "column_B": b, "or_equal": True,
-             "ignore_row_if": "either_value_is_missing"})
-    return out
-
-
 def all_suites() -> dict[str, list[Expectation]]:
     """Every suite by name, in a stable order."""
     suites: dict[str, list[Expectation]] = {}
     for spec in SOURCE_FILES:
         suites[raw_suite_name(spec.file_type)] = raw_expectations(spec.file_type)
-    for spec in SOURCE_FILES:
-        suites[staging_suite_name(spec.file_type)] = staging_expectations(spec.file_type)
     suites[LINKAGE_SUITE] = linkage_expectations()
     return suites
 

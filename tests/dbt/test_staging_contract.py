@@ -67,6 +67,8 @@ def _raw_columns(spec: SourceFile) -> list[str]:
     vault = {c.name for c in spec.columns if c.sensitivity == "vault"}
     if vault & set(spec.key_columns):
         columns.append("record_key")
+    if vault:
+        columns.append("_vault_digest")
     return columns + PROVENANCE
 
 

@@ -1,13 +1,13 @@
 """Article-7 quality in the main job on the clean synthetic sample: every suite runs as Dagster
 asset checks, Data Docs are built and linked, the register is written, and the clean sample
-yields no finding at all (no false positives). Nothing personal in results, docs or reports."""
+yields no finding at all (no false positives) and holds back no delivery. Nothing personal in
+results, docs or reports."""
 
 from __future__ import annotations
 
 from orchestration.ingestion.assets import raw_asset_key
 from orchestration.quality import suites
-from orchestration.quality.checks import (DEADLINE_CHECK, FINDINGS_KEY, REPORTS_KEY,
-                                          staging_asset_key)
+from orchestration.quality.checks import DEADLINE_CHECK, FINDINGS_KEY, REPORTS_KEY
 from orchestration.foundations.sources import SOURCE_FILES
 from orchestration.foundations.warehouse import connect
 from tests.quality import scan
@@ -15,17 +15,14 @@ from tests.quality import scan
 
 def quality_checks(result):
     raw = {raw_asset_key(s.file_type) for s in SOURCE_FILES}
-    staging = {staging_asset_key(s.file_type) for s in SOURCE_FILES}
-    evaluations = result.get_asset_check_evaluations()
-    return ([e for e in evaluations if e.asset_key in raw],
-            [e for e in evaluations if e.asset_key in staging and
-             e.check_name.startswith("contract_")])
+    return [e for e in result.get_asset_check_evaluations() if e.asset_key in raw]
 
 
 def test_the_clean_sample_yields_no_article7_finding(pipeline):
     with connect(pipeline.paths, read_only=True) as con:
         assert con.execute("select count(*) from quality.findings").fetchone()[0] == 0
         assert con.execute("select count(*) from quality.finding_records").fetchone()[0] == 0
+        assert con.execute("select count(*) from quality.delivery_holds").fetchone()[0] == 0
     reports = pipeline.paths.outbox / "quality"
     assert sorted(p.name for p in reports.iterdir()) == ["antwerpen_okan"]  # yearly summary only
 
@@ -35,30 +32,22 @@ def test_every_raw_suite_runs_as_asset_checks_and_passes_in_both_runs(pipeline):
                 for s in SOURCE_FILES for e in suites.raw_expectations(s.file_type)}
     expected |= {(raw_asset_key(s.file_type), DEADLINE_CHECK) for s in SOURCE_FILES}
     for result in (pipeline.first, pipeline.second):
-        raw, _ = quality_checks(result)
+        raw = quality_checks(result)
         assert {(e.asset_key, e.check_name) for e in raw} >= expected
         failed = [(e.asset_key.to_user_string(), e.check_name) for e in raw if not e.passed]
         assert failed == []
 
 
-def test_the_staging_contract_runs_as_asset_checks_and_passes(pipeline):
-    _, staging = quality_checks(pipeline.first)
-    expected = {(staging_asset_key(s.file_type), e.check_name)
-                for s in SOURCE_FILES for e in suites.staging_expectations(s.file_type)}
-    assert {(e.asset_key, e.check_name) for e in staging} == expected
-    assert [e.check_name for e in staging if not e.passed] == []
-
-
 def test_the_register_and_reports_are_materialized_and_data_docs_linked(pipeline):
     materialized = {e.asset_key for e in pipeline.first.get_asset_materialization_events()}
     assert {FINDINGS_KEY, REPORTS_KEY} <= materialized
-    raw, staging = quality_checks(pipeline.first)
-    docs = {e.metadata["data_docs"].value for e in raw + staging if "data_docs" in e.metadata}
+    raw = quality_checks(pipeline.first)
+    docs = {e.metadata["data_docs"].value for e in raw if "data_docs" in e.metadata}
     assert len(docs) == 1
     index = docs.pop()
     assert index.endswith("index.html")
     html = open(index, encoding="utf-8").read()
-    assert "raw_discimus_enrolments" in html and "staging_discimus_enrolments" in html
+    assert "raw_discimus_enrolments" in html and "staging_discimus_enrolments" not in html
     one = next(e for e in raw if e.check_name == "duplicate_row")
     assert {"unexpected_count", "article7_category", "severity", "rule",
             "query_affected_rows"} <= set(one.metadata)

@@ -56,6 +56,14 @@ def refresh(p: settings.Paths, today: dt.date, **kwargs) -> register.RefreshResu
         return register.refresh(con, today=today, **kwargs)
 
 
+def report(p: settings.Paths, today: dt.date) -> dict:
+    """Write today's reports to the sources (which marks their findings as reported)."""
+    from orchestration.quality import reports
+
+    with connect(p) as con:
+        return reports.write_all(con, p, today)
+
+
 def query(p: settings.Paths, sql: str, params=None) -> list[tuple]:
     with connect(p) as con:
         return con.execute(sql, params or []).fetchall()

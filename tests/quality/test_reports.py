@@ -45,8 +45,8 @@ def test_the_report_to_duo_identifies_records_by_duo_file_and_row_only(data_dir)
     assert folder == data_dir.outbox / "quality" / "duo" / DAY.isoformat()
     rows = read_csv(folder)
     assert sorted((r["rule"], r["file"], r["row"], r["own_record_key"]) for r in rows) == [
-        ("brin_format_invalid", "duo_onderwijsdeelnemers_2024-10-15.csv", "3", ""),
         ("duplicate_row", "duo_onderwijsdeelnemers_2024-10-15.csv", "2", ""),
+        ("invalid_format_brin", "duo_onderwijsdeelnemers_2024-10-15.csv", "3", ""),
     ]
     text = all_text(folder)
     assert "duo_leerplicht" in text and "P3M" in text and "P6M" in text
@@ -90,7 +90,10 @@ def test_a_cross_source_finding_reaches_only_the_source_it_is_about(data_dir):
     assert ("beneficiary_not_enrolled", "Traject_id=T9") in \
         {(r["rule"], r["own_record_key"]) for r in rows}
     text = all_text(written["binc"])
-    assert "E1" not in text and "Inschrijving_id" not in text and "discimus" not in text
+    assert "E1" not in text and "Inschrijving_id" not in text
+    assert "discimus_inschrijvingen" not in text
+    # the report names the source it was compared with, nothing of its data
+    assert "Compared with: discimus" in text
 
 
 def test_a_source_without_unresolved_findings_gets_no_report(data_dir):
@@ -116,5 +119,6 @@ def test_the_yearly_antwerp_summary_counts_findings_for_the_follow_up_meeting(da
         "quality_summary.md"
     text = summary.read_text(encoding="utf-8")
     assert "yearly follow-up meeting" in text
-    assert "| discimus | erroneous | 3 | 3 | 3 | 0 | 0 |" in text  # code, study year, graad
+    # code; study year out of bounds, impossible for the level, not fitting the graad
+    assert "| discimus | erroneous | 4 | 4 | 4 | 0 | 0 |" in text
     assert "E2" not in text and not HEX_KEY.search(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -41,22 +42,81 @@ def test_rows_ingestion_held_back_do_not_block_and_wrong_loaded_values_do():
     assert not by_key["discimus_enrolments.invalid_insz"].blocking
     assert not by_key["discimus_enrolments.missing_required"].blocking
     assert not by_key["discimus_enrolments.expected_file_missing"].blocking
+    # a code staging repairs is reported, and blocks nothing
+    assert not by_key["discimus_enrolments.code_not_canonical_onderwijsvorm"].blocking
     for key in ("discimus_enrolments.unknown_code_hoofdstructuur",
                 "discimus_enrolments.study_year_impossible_for_level",
                 "discimus_enrolments.birth_date_contradicts_insz",
                 "duo_registrations.duplicate_row", "duo_registrations.reference_date_stale",
                 "duo_registrations.not_compulsory_school_age",
-                "binc_naft_trajectories.outside_naft_protocol_period"):
+                "binc_naft_trajectories.outside_protocol_period",
+                "binc_naft_trajectories.unknown_provider_aanbieder_id",
+                "discimus_absences.halve_dagen_afwezig_out_of_bounds",
+                "rijksregister_children.key_conflict"):
         assert by_key[key].blocking, key
 
 
 def test_the_gx_query_names_the_batch_and_doubles_every_other_brace():
-    rule = rules.by_key()["duo_registrations.brin_format_invalid"]
+    rule = rules.by_key()["duo_registrations.invalid_format_brin"]
     assert "[0-9]{2}" in rule.sql_for() and "raw.duo_registrations" in rule.sql_for()
     query = rule.gx_query()
     assert "[0-9]{{2}}" in query and "(select * from {batch})" in query
     assert query.replace("{{", "{").replace("}}", "}").replace(
         "(select * from {batch})", "raw.duo_registrations") == rule.sql_for()
+
+
+def test_rules_read_the_typed_layer_and_never_parse_raw_text_themselves():
+    """Dates are parsed once, in typed_relation; a rule's own SQL holds no parsing."""
+    typed_layer = [rules.typed_relation(spec) for spec in SOURCE_FILES]
+    for rule in rules.all_rules():
+        own = rule.sql
+        for relation in typed_layer:
+            own = own.replace(relation, "<typed>")
+        assert "strptime" not in own, rule.key
+        assert "try_cast" not in own, rule.key
+    typed = rules.typed_relation(rules.BY_FILE_TYPE["duo_registrations"])
+    assert "try_strptime(r.peildatum, '%d-%m-%Y')::date as peildatum" in typed
+
+
+def _columns_with_meaning(spec):
+    return [c for c in spec.columns if c.sensitivity == "plain" and (
+        c.codes or c.pattern or c.refers_to or c.within or c.not_before
+        or c.minimum is not None or c.maximum is not None or c.at_most)]
+
+
+@pytest.mark.parametrize("spec", SOURCE_FILES, ids=lambda s: s.file_type)
+def test_every_column_meaning_in_the_contract_brings_its_rules(spec):
+    """Generated from the contract: each meaning a column declares gives its rule(s)."""
+    ids = {r.id for r in rules.raw_rules(spec.file_type)}
+    for c in _columns_with_meaning(spec):
+        if c.codes is not None:
+            assert {f"unknown_code_{c.name}", f"code_not_canonical_{c.name}"} <= ids, c.name
+        if c.pattern:
+            assert {f"invalid_format_{c.name}", f"code_not_canonical_{c.name}"} <= ids, c.name
+        if c.refers_to:
+            assert f"unknown_{c.refers_to}_{c.name}" in ids, c.name
+        if c.within == "school_year":
+            assert f"{c.name}_outside_school_year" in ids, c.name
+        if c.within == "reference_date":
+            assert f"{c.name}_after_reference_date" in ids, c.name
+        if c.not_before:
+            assert f"{c.name}_before_{c.not_before.lower()}" in ids, c.name
+        if c.minimum is not None or c.maximum is not None or c.at_most:
+            assert f"{c.name}_out_of_bounds" in ids, c.name
+    assert {"duplicate_row", "key_conflict"} <= ids
+
+
+def test_a_new_column_brings_its_checks_with_it():
+    spec = rules.BY_FILE_TYPE["discimus_absences"]
+    extra = dataclasses.replace(
+        spec, columns=(*spec.columns, rules.Column("Halve_dagen_gewettigd", "int", minimum=0,
+                                                   at_most="Halve_dagen_afwezig")))
+    assert "halve_dagen_gewettigd_out_of_bounds" in {r.id for r in rules.contract_rules(extra)}
+
+
+def test_school_days_follow_the_flemish_calendar():
+    days = {y: rules.school_days(y) for y in ("2023-24", "2024-25")}
+    assert all(170 <= n <= 185 for n in days.values()), days
 
 
 def test_the_leerplicht_sql_agrees_with_the_calendar():

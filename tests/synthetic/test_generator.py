@@ -179,8 +179,11 @@ def test_every_row_kind_is_injected_in_several_file_types(defective):
     for f, row, kind, _ in defects:
         kinds.setdefault(kind, set()).add(identify(Path(f).name)[0].file_type)
     assert set(kinds) == {"invalid_insz_checksum", "insz_birth_date_mismatch", "impossible_dates",
-                          "unknown_code", "missing_required", "duplicate_row", "extra_column",
-                          "out_of_scope", "stale_extract", "impossible_combination"}
+                          "unknown_code", "code_not_canonical", "unknown_reference",
+                          "quantity_out_of_bounds", "missing_required", "duplicate_row",
+                          "key_conflict", "full_time_in_two_schools",
+                          "not_enrolled_on_counting_date", "extra_column", "out_of_scope",
+                          "stale_extract", "impossible_combination"}
     assert len(set().union(*kinds.values())) >= 8
     assert len(kinds["invalid_insz_checksum"]) >= 3
 
@@ -210,6 +213,19 @@ def test_listed_defects_really_sit_in_the_named_row_and_column(defective):
             assert ssn.get_birth_date(r[header.index("INSZ")]) != born
         elif kind == "duplicate_row":
             assert r == rows[row - 2]
+        elif kind == "key_conflict":  # a second version: only the named column differs
+            previous = rows[row - 2]
+            assert [i for i, (a, b) in enumerate(zip(r, previous)) if a != b] == \
+                [header.index(column)]
+        elif kind == "full_time_in_two_schools":  # the same pupil, another school, same start
+            previous = rows[row - 2]
+            assert r[header.index("INSZ")] == previous[header.index("INSZ")]
+            assert r[header.index("Begindatum")] == previous[header.index("Begindatum")]
+            assert value != previous[header.index(column)]
+        elif kind == "code_not_canonical":
+            assert value != value.strip().upper() and value.strip()
+        elif kind == "not_enrolled_on_counting_date":
+            assert ssn.is_valid(value) and 40 < int(value[2:4]) <= 52  # a BIS number
         elif kind == "missing_required":
             assert value == ""
         elif kind == "impossible_combination":

@@ -8,8 +8,11 @@ row carries exactly one defect. Files are processed one at a time, so memory sta
 full scale.
 
 Kinds: invalid_insz_checksum, insz_birth_date_mismatch, impossible_dates, unknown_code,
-missing_required, duplicate_row, extra_column (file), out_of_scope, stale_extract (file),
-impossible_combination.
+code_not_canonical, unknown_reference, quantity_out_of_bounds, missing_required, duplicate_row,
+key_conflict, full_time_in_two_schools, not_enrolled_on_counting_date, extra_column (file),
+out_of_scope, stale_extract (file), impossible_combination. The kinds follow the meaning the
+source contract gives each column (code lists, references, date windows, bounds, natural keys)
+and the contradictions across sources, so every family of article-7 rules is measured.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ import numpy as np
 
 from orchestration.foundations import calendar
 from orchestration.foundations.sources import identify
-from tools.synthetic.insz import corrupt_checksum
+from stdnum.be import ssn
+
+from tools.synthetic.insz import corrupt_checksum, make as make_insz
 from tools.synthetic.output import BOM
 
 GROUND_TRUTH_FILE = "defects.csv"
@@ -98,6 +103,18 @@ def _impossible_dates(header, rows, idx, rng, path):
     out = []
     for i in idx:
         row = rows[i]
+        if "Peildatum" in header:  # a DUO pupil born after the reference date
+            g, p = header.index("Geboortedatum"), header.index("Peildatum")
+            ref = _parse(row[p], fmt)
+            row[g] = (ref + dt.timedelta(days=int(rng.integers(1, 300)))).strftime(fmt)
+            out.append((int(i), "Geboortedatum"))
+            continue
+        if "Uitreikingsdatum" in header:  # a certificate issued to a toddler
+            c = header.index("Uitreikingsdatum")
+            born = ssn.get_birth_date(row[header.index("INSZ")])
+            row[c] = (born + dt.timedelta(days=int(rng.integers(200, 900)))).strftime(fmt)
+            out.append((int(i), "Uitreikingsdatum"))
+            continue
         if "Datum_attest" in header:  # an attest dated in the next school year
             c = header.index("Datum_attest")
             _, last = _school_year_bounds(row, header)
@@ -129,11 +146,113 @@ def _unknown_code(header, rows, idx, rng, path):
             col, value = "BRIN", brin[:3] + "1" + brin[4:]  # a digit where a letter must be
         elif "Vorm" in header and "Type" in header:
             col, value = "Type", "ONBEKEND"
+        elif "Bewijsreferte" in header:
+            col, value = (("Categorie", "Onbekend onderwijs") if rng.random() < 0.5
+                          else ("Bewijstype", "Certificaat"))
         else:
             raise ValueError(f"no unknown_code rule for {path.name}")
         row[header.index(col)] = value
         out.append((int(i), col))
     return out
+
+
+def _code_not_canonical(header, rows, idx, rng, path):
+    """A valid code in another case or with padding (staging would repair it)."""
+    out = []
+    for i in idx:
+        row = rows[i]
+        if "Onderwijsvorm" in header and row[header.index("Onderwijsvorm")] and rng.random() < 0.5:
+            col = "Onderwijsvorm"
+            row[header.index(col)] = f" {row[header.index(col)].lower()} "
+        else:
+            col = "Geslacht"
+            row[header.index(col)] = row[header.index(col)].lower()
+        out.append((int(i), col))
+    return out
+
+
+def _unknown_reference(header, rows, idx, rng, path):
+    """A school, branch, provider or municipality that does not exist."""
+    out = []
+    for i in idx:
+        row = rows[i]
+        if "Aanbieder_id" in header:
+            col, value = "Aanbieder_id", "NAFT-ONBEKEND"
+        elif "Inschrijving_id" in header:
+            col, value = [("Instellingsnummer", "999999"), ("Vestigingsplaats", "99"),
+                          ("Woonplaats_NIS", "99999")][int(rng.integers(3))]
+        elif "Attest" in header:
+            col, value = "Instellingsnummer", "999998"
+        else:
+            col, value = "NIS_gemeente", "99998"
+        row[header.index(col)] = value
+        out.append((int(i), col))
+    return out
+
+
+def _quantity_out_of_bounds(header, rows, idx, rng, path):
+    """Absences above the expected half days, above the school days of the year, or negative."""
+    out = []
+    expected, absent = header.index("Halve_dagen_aanwezig_verwacht"), header.index("Halve_dagen_afwezig")
+    for i in idx:
+        row = rows[i]
+        variant = int(rng.integers(3))
+        if variant == 0:
+            row[absent] = str(int(row[expected]) + int(rng.integers(1, 40)))
+            out.append((int(i), "Halve_dagen_afwezig"))
+        elif variant == 1:
+            row[expected] = str(2 * 366 + int(rng.integers(1, 40)))  # more than any school year
+            out.append((int(i), "Halve_dagen_aanwezig_verwacht"))
+        else:
+            row[header.index("Aantal_lange_afwezigheden")] = "-1"
+            out.append((int(i), "Aantal_lange_afwezigheden"))
+    return out
+
+
+#: a column whose value may change without touching any other rule (key_conflict)
+CONFLICT_COLUMNS = {"discimus_enrolments": "Administratieve_groep", "rijksregister_children": "Huisnummer",
+                    "duo_registrations": "Huisnummer", "led_certificates": "Onderwerp_naam"}
+
+
+def _key_conflict(header, rows, idx, rng, path):
+    """A second version of a record: the same natural key, another value (added after it)."""
+    col = CONFLICT_COLUMNS[identify(path.name)[0].file_type]
+    c = header.index(col)
+    out = []
+    for i in idx:
+        copy = list(rows[i])
+        copy[c] = (str(int(copy[c]) + 1) if copy[c].isdigit() else copy[c] + " (bis)")
+        out.append((int(i), col, copy))
+    return out
+
+
+def _full_time_in_two_schools(header, rows, idx, rng, path):
+    """A second full-time enrolment of the same pupil, same dates, in another school (added)."""
+    school, branch, eid = (header.index(h) for h in ("Instellingsnummer", "Vestigingsplaats",
+                                                       "Inschrijving_id"))
+    others = [r for r in rows if r[header.index("Hoofdstructuur")].endswith("1")]
+    out = []
+    for i in idx:
+        copy = list(rows[i])
+        for _ in range(50):
+            other = others[int(rng.integers(len(others)))]
+            if other[school] != copy[school]:
+                break
+        copy[school], copy[branch] = other[school], other[branch]
+        copy[eid] = copy[eid] + "9"
+        out.append((int(i), "Instellingsnummer", copy))
+    return out
+
+
+def _not_enrolled(header, rows, idx, rng, path):
+    """A child on the zorgthuis list whom no school enrols: a BIS number nobody else has."""
+    c = header.index("INSZ")
+    born = np.array([np.datetime64("2013-01-01") + int(rng.integers(0, 1500)) for _ in idx])
+    fresh = make_insz(born.astype("datetime64[D]"), rng.random(len(idx)) < 0.5,
+                      np.full(len(idx), 40), rng)
+    for i, value in zip(idx, fresh):
+        rows[i][c] = value
+    return [(int(i), "INSZ") for i in idx]
 
 
 MISSING_COLUMNS = {
@@ -201,6 +320,10 @@ def _has(col):
     return lambda header, row: bool(row[header.index(col)])
 
 
+def _full_time(header, row):
+    return row[header.index("Hoofdstructuur")].endswith("1")
+
+
 def _kleuter(header, row):
     return row[header.index("Hoofdstructuur")] == "111"
 
@@ -218,9 +341,20 @@ ROW_KINDS: dict[str, tuple[Apply, tuple[str, ...], Callable | None]] = {
     "insz_birth_date_mismatch": (_birth_mismatch, ("discimus_enrolments", "rijksregister_children",
                                                    "binc_naft_beneficiaries"), _has("Geboortedatum")),
     "impossible_dates": (_impossible_dates, ("discimus_enrolments", "binc_naft_trajectories",
-                                             "discimus_attests"), None),
+                                             "discimus_attests", "duo_registrations",
+                                             "led_certificates"), None),
     "unknown_code": (_unknown_code, ("discimus_enrolments", "school_register_schools",
-                                     "duo_registrations", "binc_naft_trajectories"), None),
+                                     "duo_registrations", "binc_naft_trajectories",
+                                     "led_certificates"), None),
+    "code_not_canonical": (_code_not_canonical, ("discimus_enrolments", "rijksregister_children"),
+                           None),
+    "unknown_reference": (_unknown_reference, ("discimus_enrolments", "discimus_attests",
+                                               "binc_naft_trajectories",
+                                               "school_register_branches"), None),
+    "quantity_out_of_bounds": (_quantity_out_of_bounds, ("discimus_absences",), None),
+    "key_conflict": (_key_conflict, tuple(CONFLICT_COLUMNS), None),
+    "full_time_in_two_schools": (_full_time_in_two_schools, ("discimus_enrolments",), _full_time),
+    "not_enrolled_on_counting_date": (_not_enrolled, ("zorgthuis_lists",), None),
     "missing_required": (_missing_required, tuple(MISSING_COLUMNS), None),
     "duplicate_row": (None, ("discimus_enrolments", "discimus_attests", "discimus_absences",
                              "discimus_pupil_characteristics", "led_certificates",
@@ -231,10 +365,18 @@ ROW_KINDS: dict[str, tuple[Apply, tuple[str, ...], Callable | None]] = {
 }
 
 
+#: kinds that add a row after the chosen one (the ground truth names the added row)
+ADDING_KINDS = frozenset({"key_conflict", "full_time_in_two_schools"})
+
+
 def _row_filter(kind: str, file_type: str, path: Path) -> Callable | None:
     base = ROW_KINDS[kind][2]
     if kind == "impossible_dates" and file_type == "binc_naft_trajectories":
         return _has("Einddatum")
+    if kind == "impossible_dates" and file_type == "led_certificates":
+        return _valid_insz
+    if kind == "not_enrolled_on_counting_date":  # the lists of school years with enrolments
+        return _valid_insz
     if kind == "out_of_scope" and file_type == "binc_naft_trajectories":
         return (lambda header, row: True) if "2020-2021" in path.name else (lambda h, r: False)
     return base
@@ -311,6 +453,7 @@ def _inject_file(out: Path, path: Path, kinds: dict[str, int], seed: int) -> lis
     touched = np.zeros(len(rows), dtype=bool)
     marks: dict[int, list[tuple[str, str]]] = defaultdict(list)  # original index -> defects
     duplicates: list[int] = []
+    added: dict[int, list[tuple[str, str, Row]]] = defaultdict(list)  # after index -> new rows
     for kind in sorted(kinds):
         apply, _, _ = ROW_KINDS[kind]
         keep = _row_filter(kind, file_type, path)
@@ -326,6 +469,10 @@ def _inject_file(out: Path, path: Path, kinds: dict[str, int], seed: int) -> lis
         if kind == "duplicate_row":
             duplicates.extend(int(i) for i in idx)
             continue
+        if kind in ADDING_KINDS:
+            for i, column, new in apply(header, rows, idx, rng, path):
+                added[i].append((kind, column, new))
+            continue
         for i, column in apply(header, rows, idx, rng, path):
             marks[i].append((kind, column))
     dup = set(duplicates)
@@ -339,6 +486,9 @@ def _inject_file(out: Path, path: Path, kinds: dict[str, int], seed: int) -> lis
         if i in dup:
             final.append(list(row))
             records.append((rel, len(final), "duplicate_row", ""))
+        for kind, column, new in added.get(i, ()):
+            final.append(new)
+            records.append((rel, len(final), kind, column))
     _write(path, bom, header, final)
     return records
 
