@@ -1085,15 +1085,18 @@ def _linkage_rules() -> list[Rule]:
     spec = BY_FILE_TYPE["duo_registrations"]
     return [Rule(
         "not_linkable_to_rijksregister", spec.file_type, "missing", "warning",
-        "The DUO pupil could not be linked to a child in the Rijksregister extract",
-        "No (or no certain) match on name, first names, birth date and address: the pupil stays "
-        "in the compulsory-education cell's review queue (linkage.duo_review: no_candidate, "
-        "uncertain or conflict). DUO is asked to check the identification data of the record.",
+        "The DUO pupil matches no child in the Rijksregister extract",
+        "No child of the Rijksregister extract comes near on name, first names, birth date and "
+        "address (linkage.duo_review, reason no_candidate): DUO is asked to check the "
+        "identification data of the record. Uncertain and conflicting candidates are the "
+        "compulsory-education cell's own review, not a defect of DUO's data, and are not "
+        "reported.",
         f"""
         select {_row_select(spec, None, 'b')}
         from {BATCH} v
         join {typed_relation(spec)} b on b.record_key = v.record_key
-             and b.peildatum = v.peildatum""",
+             and b.peildatum = v.peildatum
+        where v.reason = 'no_candidate'""",
         table="linkage.duo_review", needs=("raw.duo_registrations",),
         compared_with=("rijksregister",))]
 
