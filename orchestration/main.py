@@ -9,6 +9,7 @@ the whole warehouse for every school year in one run on the Dagster instance in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import dagster as dg
@@ -18,6 +19,16 @@ from orchestration.foundations import school_year, settings
 from orchestration.ingestion.sample import copy_sample_extracts
 from orchestration.platform.partitions import school_years_tags
 from orchestration.foundations.warehouse import connect
+
+
+def ensure_dagster_home() -> str:
+    """``$DAGSTER_HOME``, defaulting to the project's ``.dagster_home`` (with its committed
+    ``dagster.yaml``) when unset, so the README's commands work outside make as written."""
+    home = os.path.abspath(os.environ.get("DAGSTER_HOME")
+                           or settings.PROJECT_ROOT / ".dagster_home")
+    os.makedirs(home, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = home
+    return home
 
 
 def copy_sample_to_inbox(p: settings.Paths) -> int:
@@ -90,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(e.g. 2019-20 or 2017-18..2019-20): school_year_backfill_job; "
                              "no sample is copied and no delivery goes out")
     args = parser.parse_args(argv)
+    ensure_dagster_home()
     p = settings.paths()
     if args.backfill:
         first, _, last = args.backfill.partition("..")
