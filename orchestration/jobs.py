@@ -11,11 +11,14 @@ import dagster as dg
 
 from orchestration.platform.partitions import school_year_partitions
 from orchestration.transform.assets import school_year_dbt_models
+from orchestration.platform.recovery import EXCLUSIVE_TAG
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("inbox"),
     partitions_def=school_year_partitions,
+    # one main job at a time: the command line refuses a second, the UI's run queue holds it
+    tags={EXCLUSIVE_TAG: "main"},
     description="Ingest every source's new files, then build staging, marts and deliveries.",
 )
 
@@ -25,6 +28,7 @@ school_year_backfill_job = dg.define_asset_job(
     selection=(dg.AssetSelection.assets(school_year_dbt_models).upstream()
                - dg.AssetSelection.groups("inbox")),
     partitions_def=school_year_partitions,
+    tags={EXCLUSIVE_TAG: "main"},
     description="Reprocess past school years: ingest their new files, rebuild their rows of the "
                 "per-year models (staging to pupil_year, school_year, compulsory_education_status) "
                 "and leave every other school year as it is. Models that span school years "

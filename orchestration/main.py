@@ -4,6 +4,11 @@ Copies the sample's extracts into the inbox (as the agencies would drop them), t
 the whole warehouse for every school year in one run on the Dagster instance in
 ``$DAGSTER_HOME`` (so the run shows up in the UI afterwards), and prints where things landed.
 ``--backfill 2019-20`` reprocesses one past school year instead (``school_year_backfill_job``).
+
+Before it starts, it recovers what a killed run left (``platform/recovery.py``: the dead run is
+marked failed and its pool slots freed; ingestion and deliveries finish or clear the rest) and
+refuses, with exit status 3 and the running one's run id and start time, while another main job
+runs.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import dagster as dg
 from orchestration.deliveries.requests import copy_sample_requests
 from orchestration.foundations import school_year, settings
 from orchestration.ingestion.sample import copy_sample_extracts
+from orchestration.platform import recovery
 from orchestration.platform.partitions import school_years_tags
 from orchestration.foundations.warehouse import connect
 
@@ -36,6 +42,8 @@ def copy_sample_to_inbox(p: settings.Paths) -> int:
     (vtc_2015_35/29/31) in the request inbox; identical files are left alone."""
     return copy_sample_requests(p) + copy_sample_extracts(p)
 
+
+EXIT_REFUSED = 3  # another main job runs: nothing was done
 
 # The console shows INFO and up (progress, refusals, failures); the DEBUG event stream stays in
 # the run's event log, in the Dagster UI.
@@ -103,15 +111,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ensure_dagster_home()
     p = settings.paths()
-    if args.backfill:
-        first, _, last = args.backfill.partition("..")
-        result = run_backfill_job(first, last or first, raise_on_error=False)
-        job = f"the backfill of {args.backfill}"
-    else:
-        if not args.no_sample:
-            print(f"copied {copy_sample_to_inbox(p)} sample file(s) into {p.inbox}")
-        result = run_warehouse_job(raise_on_error=False)
-        job = "the warehouse job"
+    instance = dg.DagsterInstance.get()
+    job_name = "school_year_backfill_job" if args.backfill else "warehouse_job"
+    try:
+        with recovery.exclusive_main_run(instance, job_name, p) as dead:
+            for d in dead:
+                print(f"recovered: {d.message()}", file=sys.stderr)
+            if args.backfill:
+                first, _, last = args.backfill.partition("..")
+                result = run_backfill_job(first, last or first, instance, raise_on_error=False)
+                job = f"the backfill of {args.backfill}"
+            else:
+                if not args.no_sample:
+                    print(f"copied {copy_sample_to_inbox(p)} sample file(s) into {p.inbox}")
+                result = run_warehouse_job(instance, raise_on_error=False)
+                job = "the warehouse job"
+    except recovery.AnotherMainRunIsRunning as refused:
+        print(str(refused), file=sys.stderr)
+        return EXIT_REFUSED
     print(summary(p))
     if not result.success:
         print(f"{job} FAILED: open the Dagster UI (make ui) for the run's logs", file=sys.stderr)

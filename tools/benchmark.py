@@ -25,6 +25,7 @@ from pathlib import Path
 
 from orchestration.foundations import settings
 from orchestration.foundations.pseudonymisation import ENV_MASTER_KEY
+from orchestration.foundations.settings import OWNER_FILE
 
 DEFAULT_PUPILS = 1_200_000
 
@@ -43,8 +44,11 @@ def throwaway_key(root: Path, reuse: bool) -> str:
     a rerun on the same warehouse uses the same key)."""
     path = root / "throwaway_master_key"
     if not (reuse and path.exists()):
-        path.write_text("benchmark-throwaway-" + secrets.token_hex(32))
-        path.chmod(0o600)
+        path.unlink(missing_ok=True)
+        # created with its mode: never readable by others, not even for a moment
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_FILE)
+        with os.fdopen(fd, "w") as f:
+            f.write("benchmark-throwaway-" + secrets.token_hex(32))
     return path.read_text()
 
 

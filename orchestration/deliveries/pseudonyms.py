@@ -6,11 +6,14 @@ its pseudonym scheme and its ``key_version`` in the registry; a ``per_school_yea
 one key per school year (records of different years cannot be linked). The
 pseudonym of a pupil is::
 
-    <PREFIX><key version>-<first 32 hex characters of HMAC-SHA256(protocol key, pupil_key)>
+    <PREFIX><key version>-<first 128 bits of HMAC-SHA256(protocol key, pupil_key), 32 letters>
 
-e.g. ``DOM1-3f9c...`` (the link group's ``prefix`` in the registry): an opaque string, never 11
-digits, that names its scheme and key version so a recipient (and a test) can tell codes of
-different keys apart.
+e.g. ``DOM1-HGTQ...`` (the link group's ``prefix`` in the registry): an opaque string that
+names its scheme and key version so a recipient (and a test) can tell codes of different keys
+apart. The 128 bits are written four bits a letter in ``CODE_ALPHABET`` (16 consonants), not in
+hex: a hex code holds digit runs, and some of its 11-digit runs pass the INSZ checksum, which
+data-loss scanners flag as national numbers. A code has no digit but its key version, so it can
+never hold 11 digits in a row.
 
 Inside DuckDB the same value comes from SQL macros that :func:`register_pseudonym_macros` creates
 on a connection (the dbt-duckdb plugin calls it for every dbt connection):
@@ -36,7 +39,11 @@ from orchestration.foundations.pseudonymisation import (MasterKey, hmac_hex, mas
                                             register_hmac)
 
 HASHED_SCOPES = ("protocol", "school_year")
-HEX_CHARACTERS = 32  # 128 bits of the HMAC: collisions are negligible at population scale
+CODE_LETTERS = 32  # 128 bits of the HMAC: collisions are negligible at population scale
+# One letter per hex digit (4 bits): consonants only, so no code spells a word or holds a digit.
+HEX_DIGITS = "0123456789abcdef"
+CODE_ALPHABET = "BCDFGHJKLMNPQRST"
+_TO_CODE = str.maketrans(HEX_DIGITS, CODE_ALPHABET)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def pseudonym(scheme: Scheme, pupil_key: str, school_year: str | None = None,
             raise ValueError(f"{scheme.protocol_id}: no key for school year {school_year!r}")
         period = school_year
     key = derive_key(master or master_key(), scheme, period)
-    return scheme.prefix + hmac_hex(key, pupil_key)[:HEX_CHARACTERS]
+    return scheme.prefix + hmac_hex(key, pupil_key)[:CODE_LETTERS].translate(_TO_CODE)
 
 
 def register_pseudonym_macros(con: duckdb.DuckDBPyConnection, registry: Registry,
@@ -113,7 +120,8 @@ def register_pseudonym_macros(con: duckdb.DuckDBPyConnection, registry: Registry
         for period in key_periods(scheme):
             name = register_hmac(con, _hmac_name(scheme, period), derive_key(master, scheme,
                                                                              period))
-            value = f"'{scheme.prefix}' || left({name}(m), {HEX_CHARACTERS})"
+            value = (f"'{scheme.prefix}' || translate(left({name}(m), {CODE_LETTERS}), "
+                     f"'{HEX_DIGITS}', '{CODE_ALPHABET}')")
             branches.append((period, value))
         if scheme.per_school_year:
             cases = " ".join(f"when '{period}' then {value}" for period, value in branches)

@@ -19,10 +19,15 @@ For one protocol (and, for on-request protocols, one request file) :func:`delive
    (``publication.publish``);
 3. **writes** every file as Parquet and as CSV (semicolon, UTF-8), split as the protocol states
    (one file per school year, per reference date, or one per delivery), plus a Frictionless
-   ``datapackage.json``, into a hidden temporary folder that is renamed to its final name only
-   when complete: a reader never sees half a delivery;
+   ``datapackage.json``, into a folder in the restricted zone (``staging``) that is renamed into
+   the outbox only when complete and recorded: a recipient never sees half a delivery;
 4. **records** the delivery (``deliveries_log.deliveries``), the delivered pupil keys
    (``audit.delivered_records``) and the audit events (delivery, vault use, forced delivery).
+
+Order, so a crash at any point is recovered by the next delivery
+(:func:`recover_staged_deliveries`): write the staged folder -> commit the log row and seal the
+folder under its delivery id -> audit -> rename into the outbox. A sealed folder the log
+recorded is audited (what is missing) and published; one it did not record is removed.
 
 A re-run whose files are byte-identical to the protocol's last delivery delivers nothing
 (status ``unchanged``), so running the main job twice does not deliver twice.
@@ -37,7 +42,6 @@ import logging
 import os
 import shutil
 import subprocess
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +49,7 @@ from typing import Any, Literal
 import duckdb
 
 from orchestration.foundations import school_year as sy
-from orchestration.deliveries import datapackage, log, publication, requests
+from orchestration.deliveries import datapackage, log, publication, requests, staging
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import fills_of, link_columns, model_name
 from orchestration.protocols import load_registry
@@ -352,27 +356,19 @@ def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: 
     return parts
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with path.open("rb") as f:
-            os.fsync(f.fileno())
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fingerprint(parts: list[PartSummary], key_version: int | None) -> str:
     body = json.dumps({"key_version": key_version,
                        "files": sorted((p.name, p.csv_sha256) for p in parts)})
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _new_delivery_id(outbox: Path, now: dt.datetime, request_id: str | None) -> str:
+def _new_delivery_id(outbox: Path, now: dt.datetime, request_id: str | None,
+                     con: duckdb.DuckDBPyConnection) -> str:
     base = now.strftime("%Y%m%dT%H%M%SZ") + (f"-{request_id}" if request_id else "")
     candidate, n = base, 1
-    while (outbox / candidate).exists():
+    while (outbox / candidate).exists() or con.execute(
+            "select 1 from deliveries_log.deliveries where delivery_id = ?",
+            [candidate]).fetchone():
         n += 1
         candidate = f"{base}-{n}"
     return candidate
@@ -411,6 +407,9 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             return deliver(protocol_id, p=p, registry=registry, today=today, now=now,
                            force_reason=force_reason, request=request, con=own)
 
+    # first what a killed delivery left (before the refusals: a recorded once-only delivery
+    # that never reached the outbox is published, not refused)
+    recover_staged_deliveries(con, p, registry)
     forced_action: str | None = None
     refusal = validity_refusal(protocol, today)
     if refusal is None and protocol.periodicity.once_only:
@@ -440,8 +439,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
 
     outbox = p.outbox / protocol.id
     outbox.mkdir(parents=True, exist_ok=True)
-    tmp = outbox / f".partial-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
+    tmp = staging.new_partial(p, protocol.id)
     try:
         outcome = Outcome(protocol.id, "delivered", "", request_id=request.request_id
                           if request else None)
@@ -489,7 +487,8 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         outcome.forced_reason = force_reason
         outcome.forced_action = forced_action
 
-        delivery_id = _new_delivery_id(outbox, now, request.request_id if request else None)
+        delivery_id = _new_delivery_id(outbox, now, request.request_id if request else None,
+                                       con)
         final = outbox / delivery_id
         vault_columns = sorted({f.column for d in protocol.delivery_files
                                 for f in fills_of(d)})
@@ -514,11 +513,12 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         if not validation.valid:
             raise DeliveryError(f"{protocol.id}: the data package does not validate: "
                                 f"{validation}")
-        _fsync_tree(tmp)
+        staging.fsync_tree(tmp)
         files = [{"file": f"{part.name}.csv", "sha256": part.csv_sha256, "rows": part.rows}
                  for part in outcome.parts] + \
                 [{"file": f"{part.name}.parquet", "sha256": part.parquet_sha256,
                   "rows": part.rows} for part in outcome.parts]
+        sealed = staging.sealed(p, protocol.id, delivery_id)
         con.execute("begin transaction")
         try:
             delivered = log.record_delivery(
@@ -528,19 +528,23 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
                 key_version=key_version, code_version=properties["code_version"],
                 fingerprint=fingerprint, folder=str(final), files=files,
                 delivered_keys_table="__delivered")
-            os.rename(tmp, final)  # atomic: the folder appears complete or not at all
-            try:
-                _audit_delivery(protocol, delivery_id, files, key_version, force_reason,
-                                forced_action, request, vault_columns, outcome, p)
-            except Exception:
-                os.rename(final, tmp)
-                raise
+            os.rename(tmp, sealed)  # complete, still in the restricted zone
             con.execute("commit")
         except Exception:
             con.execute("rollback")
+            if sealed.exists():
+                shutil.rmtree(sealed, ignore_errors=True)
             raise
         for file_id, result in published.items():  # the next release carries their patterns
             publication.save_record(result, p.restricted, protocol.id, file_id)
+        try:
+            _audit_delivery(protocol, delivery_id, files, key_version, force_reason,
+                            forced_action, request, vault_columns, outcome.disclosure, p)
+        except Exception:  # not audited: not delivered
+            _forget_delivery(con, delivery_id)
+            shutil.rmtree(sealed, ignore_errors=True)
+            raise
+        staging.publish(sealed, final)  # the recipient sees it complete or not at all
         outcome.delivery_id = delivery_id
         outcome.folder = final
         outcome.vault_columns = vault_columns
@@ -568,23 +572,97 @@ def refuse(protocol: Protocol, reason: str, p: Paths, today: dt.date, *, kind: s
 def _audit_delivery(protocol: Protocol, delivery_id: str, files: list[dict[str, Any]],
                     key_version: int | None, force_reason: str | None,
                     forced_action: str | None, request: requests.Request | None,
-                    vault_columns: list[str], outcome: Outcome, p: Paths) -> None:
-    if force_reason:
+                    vault_columns: list[str], disclosure: dict[str, str] | None, p: Paths,
+                    request_id: str | None = None, recovered: bool = False) -> None:
+    """The delivery's audit events; with ``recovered`` only those not yet in the trail (a
+    delivery whose run stopped after recording it)."""
+    request_id = request.request_id if request else request_id
+    extra: dict[str, Any] = {}
+    done: set[str] = set()
+    if recovered:
+        extra = {"recovered": True}
+        done = {e.event for e in _audit_entries(p)
+                if e.fields.get("delivery_id") == delivery_id}
+    if force_reason and "forced_action" not in done:
         log.audit_event("forced_action", p=p, action=f"{forced_action} ({delivery_id})",
-                        reason=force_reason, protocol=protocol.id, delivery_id=delivery_id)
-    if vault_columns:
-        purpose = (f"answer request {request.request_id} of {protocol.id}" if request else
+                        reason=force_reason, protocol=protocol.id, delivery_id=delivery_id,
+                        **extra)
+    if vault_columns and "vault_use" not in done:
+        purpose = (f"answer request {request_id} of {protocol.id}" if request_id else
                    f"identification allowed by {protocol.id} at delivery time")
         log.audit_event("vault_use", p=p, protocol=protocol.id, purpose=purpose,
                         delivery_id=delivery_id, columns=vault_columns,
                         request_file_sha256=request.sha256 if request else None,
-                        request_lines=len(request.lines) if request else None)
-    log.audit_event("delivery", p=p, protocol=protocol.id,
-                    recipient=protocol.parties.recipient.name, files=files,
-                    key_version=key_version, delivery_id=delivery_id,
-                    forced_reason=force_reason,
-                    request_id=request.request_id if request else None,
-                    disclosure=outcome.disclosure or None)
+                        request_lines=len(request.lines) if request else None, **extra)
+    if "delivery" not in done:
+        log.audit_event("delivery", p=p, protocol=protocol.id,
+                        recipient=protocol.parties.recipient.name, files=files,
+                        key_version=key_version, delivery_id=delivery_id,
+                        forced_reason=force_reason, request_id=request_id,
+                        disclosure=disclosure or None, **extra)
+
+
+def _audit_entries(p: Paths):
+    from orchestration.foundations import audit
+
+    return audit.entries(audit.log_path(p))
+
+
+def _forget_delivery(con: duckdb.DuckDBPyConnection, delivery_id: str) -> None:
+    con.execute("begin transaction")
+    con.execute("delete from audit.delivered_records where delivery_id = ?", [delivery_id])
+    con.execute("delete from deliveries_log.deliveries where delivery_id = ?", [delivery_id])
+    con.execute("commit")
+
+
+def recover_staged_deliveries(con: duckdb.DuckDBPyConnection, p: Paths,
+                              registry: Registry | None = None) -> list[str]:
+    """Finish what an interrupted delivery left in the staging area; returns what was done.
+
+    ``.partial-*`` folders of dead processes are removed; a sealed folder that
+    ``deliveries_log`` recorded is audited (the events still missing) and published into the
+    outbox; a sealed folder it did not record is removed (nothing was delivered). ``con`` must
+    be read-write: holding it, no other process is between recording and sealing.
+    """
+    log.ensure_tables(con)
+    partials = staging.remove_leftovers(p)
+    removed: list[str] = []
+    published: list[str] = []
+    root = staging.staging_root(p)
+    registry = registry or load_registry()
+    for folder in sorted(root.glob("*/*")) if root.exists() else []:
+        if not folder.is_dir() or folder.name.startswith(staging.PARTIAL_PREFIX):
+            continue
+        row = con.execute(
+            "select protocol_id, folder, files, key_version, forced_reason, request_id "
+            "from deliveries_log.deliveries where delivery_id = ? and protocol_id = ?",
+            [folder.name, folder.parent.name]).fetchone()
+        if row is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(f"{folder.parent.name}/{folder.name}")
+            continue
+        protocol_id, final, files, key_version, forced_reason, request_id = row
+        protocol = registry.protocol(protocol_id)
+        vault_columns = sorted({x.column for d in protocol.delivery_files
+                                for x in fills_of(d)})
+        descriptor = json.loads((folder / "datapackage.json").read_text())
+        _audit_delivery(protocol, folder.name, json.loads(files), key_version, forced_reason,
+                        "forced delivery" if forced_reason else None, None, vault_columns,
+                        descriptor.get("disclosure"), p, request_id=request_id, recovered=True)
+        staging.publish(folder, Path(final))
+        published.append(f"{protocol_id}/{folder.name}")
+    done = [f"removed {len(partials)} half-written folder(s)"] if partials else []
+    done += [f"removed unrecorded {x}" for x in removed]
+    done += [f"published recorded {x}" for x in published]
+    if done:
+        logger.warning("deliveries left by an interrupted run: %s", "; ".join(done))
+        from orchestration.foundations import audit
+
+        audit.record("recovery", path=audit.log_path(p), action="staged_deliveries_recovered",
+                     reason="a delivery run stopped before its delivery was complete",
+                     half_written_removed=len(partials), unrecorded_removed=removed,
+                     published=published)
+    return done
 
 
 def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
@@ -599,6 +677,7 @@ def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
         with connect(p) as own:
             return deliver_protocol(protocol_id, p=p, registry=registry, today=today,
                                     force_reason=force_reason, con=own)
+    recover_staged_deliveries(con, p, registry)  # also when no request is pending
     if protocol.pseudonym.scheme != "request_by_insz":
         return [deliver(protocol_id, p=p, registry=registry, today=today,
                         force_reason=force_reason, con=con)]

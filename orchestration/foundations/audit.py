@@ -14,10 +14,22 @@ by its position (line number). Cutting entries off the end leaves a valid chain;
 reports a log that shrank or whose earlier head disappeared.
 
 What goes in: counts, file names, SHA-256 of files, protocol ids, run ids, reasons. What never
-goes in: INSZ numbers, names, addresses, pupil keys or protocol pseudonyms. ``record`` refuses
-(raises ``AuditRefused``) a value that looks like one: a valid INSZ anywhere, or a 32+ character
-hexadecimal token (the shape of every keyed pseudonym) under a field whose name does not end in
-``sha256``.
+goes in: INSZ numbers, names, birth dates, addresses, pupil keys or protocol pseudonyms. The log
+cannot be erased, so ``record`` refuses (raises ``AuditRefused``) a value that looks like one:
+
+- a valid INSZ anywhere (plain or formatted);
+- a date written as the sources write dates (dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy): received
+  content. The warehouse's own dates are ISO (yyyy-mm-dd: file names, effective dates);
+- an address: a street name (Faker's Flemish street suffixes: ...straat, ...laan, ...dreef) with
+  a house number, or a postcode followed by a place name;
+- a person's name: a capitalised pair whose first word is a known given name or whose last word
+  is a known surname (Faker's nl_BE, fr_BE, nl_NL and tr_TR lists, the vocabulary synthetic
+  people are drawn from), or "Surname, Given name";
+- a 32+ character hexadecimal token (the pupil key's shape) under a field whose name does not
+  end in ``sha256``, or a protocol pseudonym (``PREFIX<version>-`` and 32 code letters).
+
+A guard on shapes cannot know every name; it is the second line. The first is that messages
+describe (columns, positions, counts) and never quote received content.
 
 Usage::
 
@@ -35,6 +47,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -54,7 +67,8 @@ LOG_NAME = "audit_log.jsonl"
 
 # Event types and the fields each must carry. Extra fields are allowed (counts, run ids, ...).
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    # one file taken in by ingestion: loaded or rejected whole (duplicates are not events)
+    # one file taken in by ingestion: loaded, rejected whole, held for the steward, or a copy of
+    # a file already taken in, under a new name (status duplicate: nothing loaded)
     "ingestion": ("file", "sha256", "source", "file_type", "status", "received", "loaded",
                   "quarantined"),
     # a file the inbox gatekeeper refused (unknown file type, no valid protocol, ...)
@@ -71,11 +85,71 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "forced_action": ("action", "reason"),
     # retention: what was erased under which rule, as counts
     "erasure": ("rule", "counts"),
+    # recovery after a crash: a dead run marked failed (its slots freed), an audit entry or a
+    # delivery an interrupted run left unfinished, completed (orchestration.platform.recovery and the slices)
+    "recovery": ("action", "reason"),
 }
 
 _INSZ_LIKE = re.compile(
     r"(?<![0-9A-Za-z])(\d{2}\.?\d{2}\.?\d{2}[-. ]?\d{3}\.?\d{2})(?![0-9A-Za-z])")
 _HEX_TOKEN = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
+_PSEUDONYM = re.compile(r"\b[A-Z]{2,5}\d+-[A-Z]{32}\b")
+_SOURCE_DATE = re.compile(r"(?<![\d/.-])(0?[1-9]|[12]\d|3[01])([/.-])(0?[1-9]|1[0-2])\2"
+                          r"(1[89]|2\d)\d\d(?![\d/.-])")
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][\w'’-]*[\w]"
+_POSTCODE_PLACE = re.compile(r"(?<![\w.-])[1-9]\d{3}\s+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]{2,}")
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    name: re.Pattern[str]
+    street: re.Pattern[str]
+
+
+@functools.cache
+def _shapes() -> _Shapes:
+    """Name and street patterns from Faker's locale data (the vocabulary synthetic people are
+    drawn from): a given name followed by a capitalised word, a capitalised word followed by
+    a surname, "Surname, Given name"; a street name with a house number."""
+    from faker.providers.address.nl_BE import Provider as FlemishAddresses
+    from faker.providers.person import fr_BE, nl_BE, nl_NL, tr_TR
+
+    given: set[str] = set()
+    surnames: set[str] = set()
+    for module in (nl_BE, fr_BE, nl_NL, tr_TR):
+        provider = module.Provider
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            given.update(getattr(provider, attr, ()) or ())
+        surnames.update(getattr(provider, "last_names", ()) or ())
+
+    def alternation(words: set[str]) -> str:
+        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if len(w) > 2)
+
+    g, s, c = alternation(given), alternation(surnames), _CAPITALISED
+    edge, end = r"(?<![\w-])", r"(?![\w-])"
+    name = re.compile(rf"{edge}(?:(?:{g})\s+{c}|{c}\s+(?:{s})|(?:{s}),\s*(?:{g})){end}")
+    suffixes = sorted(set(FlemishAddresses.street_suffixes) | {"plein", "kaai", "dijk", "markt",
+                                                               "gracht", "steenweg", "dreefje"},
+                      key=len, reverse=True)
+    street = re.compile(rf"{edge}[A-ZÀ-ÖØ-Þ][\w'’-]*(?:{'|'.join(suffixes)})\s+\d+[A-Za-z]?\b")
+    return _Shapes(name, street)
+
+
+def personal_shape(value: str) -> str | None:
+    """What personal value ``value`` looks like (``"name"``, ``"date"``...), or None."""
+    for token in _INSZ_LIKE.findall(value):
+        if ssn.is_valid(re.sub(r"\D", "", token)):
+            return "national number (INSZ)"
+    if _SOURCE_DATE.search(value):
+        return "date as a source writes it (e.g. a birth date)"
+    shapes = _shapes()
+    if shapes.street.search(value) or _POSTCODE_PLACE.search(value):
+        return "address"
+    if shapes.name.search(value):
+        return "person's name"
+    if _PSEUDONYM.search(value):
+        return "protocol pseudonym"
+    return None
 
 
 class AuditRefused(ValueError):
@@ -159,10 +233,10 @@ def _check_value(value: Any, where: str, key: str) -> None:
     if isinstance(value, dt.date | dt.datetime):
         return
     if isinstance(value, str):
-        for token in _INSZ_LIKE.findall(value):
-            if ssn.is_valid(re.sub(r"\D", "", token)):
-                raise AuditRefused(f"{where}: holds a national number (INSZ); the audit log "
-                                   "takes counts and file names, never personal values")
+        shape = personal_shape(value)
+        if shape:
+            raise AuditRefused(f"{where}: holds what looks like a {shape}; the audit log "
+                               "takes counts and file names, never personal values")
         if not key.lower().endswith("sha256") and _HEX_TOKEN.search(value):
             raise AuditRefused(f"{where}: holds a long hexadecimal token, the shape of a "
                                "pseudonym; only fields named *sha256 may carry hashes")
@@ -203,9 +277,11 @@ def record(event_type: str, /, *, path: Path | None = None, **fields: Any) -> En
     check_fields(fields)
     fields = _jsonable(fields)
     target = path or log_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    settings.restricted_dir(target.parent)
     created = not target.exists()
-    with open(target, "a+b") as f:
+    # created owner-only: the log names files and counts, and says what was done to whom
+    with os.fdopen(os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, settings.OWNER_FILE),
+                   "a+b") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
             last = _last_line(f)
@@ -310,8 +386,13 @@ def trusted_entries(path: Path | None = None, chain: Verification | None = None)
     return found
 
 
+# Ingestion statuses after which the same bytes are never ingested again. Not "held": a held
+# file released by the steward goes back to the inbox to be ingested.
+TAKEN_IN = ("loaded", "rejected", "duplicate")
+
+
 def ingested_sha256s(path: Path | None = None) -> set[str]:
-    """SHA-256 of every file ingestion took in (loaded or rejected whole), from the trail.
+    """SHA-256 of every file ingestion took in (``TAKEN_IN``), from the trail.
 
     Why here: the inbox sensors must not open DuckDB, yet must know what an in-process run
     (``make run``) already ingested, so that opening the UI afterwards starts nothing again.
@@ -327,7 +408,7 @@ def ingested_sha256s(path: Path | None = None) -> set[str]:
             try:
                 obj = json.loads(raw)
                 fields = obj["fields"]
-                if obj["event"] == "ingestion" and fields.get("status") in ("loaded", "rejected"):
+                if obj["event"] == "ingestion" and fields.get("status") in TAKEN_IN:
                     found.add(str(fields["sha256"]))
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
@@ -336,8 +417,11 @@ def ingested_sha256s(path: Path | None = None) -> set[str]:
 
 def ingestion_fields(result: Any, run_id: str | None = None) -> dict[str, Any] | None:
     """The audit fields of one ingestion ``FileResult``; None for results that are not events
-    (a duplicate of a file already taken in, or a file of unknown type that never had a hash)."""
-    if result.status not in ("loaded", "rejected") or not result.sha256:
+    (the same file seen again under its own name, or a file of unknown type that never had a
+    hash)."""
+    if not result.sha256 or result.status not in ("loaded", "rejected", "held", "duplicate"):
+        return None
+    if result.status == "duplicate" and not getattr(result, "new_copy", False):
         return None
     from orchestration.foundations.sources import BY_FILE_TYPE
 
@@ -349,21 +433,22 @@ def ingestion_fields(result: Any, run_id: str | None = None) -> dict[str, Any] |
         "received": result.received, "loaded": result.loaded, "quarantined": result.quarantined,
         "quarantine_rules": dict(result.rule_counts),
     }
-    if result.status == "rejected":
-        # FileRejected messages name file, rule and detail, never a row value.
+    if result.status in ("rejected", "held", "duplicate"):
+        # These messages name file, rule, positions and counts, never a row value.
         fields["reason"] = result.message[:500]
     if run_id:
         fields["run_id"] = run_id
     return fields
 
 
-def record_ingestion(results: list[Any], run_id: str | None = None) -> int:
+def record_ingestion(results: list[Any], run_id: str | None = None,
+                     path: Path | None = None) -> int:
     """One ``ingestion`` entry per file that ingestion loaded or rejected; returns how many."""
     written = 0
     for r in results:
         fields = ingestion_fields(r, run_id)
         if fields is not None:
-            record("ingestion", **fields)
+            record("ingestion", path=path, **fields)
             written += 1
     return written
 

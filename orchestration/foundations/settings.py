@@ -16,6 +16,33 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_DATA_DIR = "PROTOCOL_WAREHOUSE_DATA_DIR"
 ENV_MEMORY_LIMIT = "PROTOCOL_WAREHOUSE_MEMORY_LIMIT"
 
+# The data folders hold personal data: every file and folder this project creates is the owning
+# user's alone, from the moment it exists (not chmod-ed afterwards).
+OWNER_ONLY_UMASK = 0o077
+OWNER_DIR = 0o700
+OWNER_FILE = 0o600
+
+
+def owner_only_umask() -> None:
+    """Make every file and folder this process creates owner-only, including the ones DuckDB,
+    dbt and Dagster create themselves (set once, when the package is imported)."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def restricted_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) owner-only; tighten it if it already existed."""
+    path.mkdir(parents=True, exist_ok=True, mode=OWNER_DIR)
+    if path.stat().st_mode & 0o777 != OWNER_DIR:
+        os.chmod(path, OWNER_DIR)
+    return path
+
+
+def owner_only_file(path: Path) -> Path:
+    """Tighten an existing file to owner-only (files made before the umask was in force)."""
+    if path.exists() and path.stat().st_mode & 0o777 != OWNER_FILE:
+        os.chmod(path, OWNER_FILE)
+    return path
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -57,6 +84,12 @@ class Paths:
     def quarantine_files(self) -> Path:
         """Files rejected whole, kept as received."""
         return self.restricted / "quarantine"
+
+    @property
+    def scratch(self) -> Path:
+        """Short-lived copies of received files (line endings normalised for the parser),
+        deleted after each load; inside the restricted zone because they hold the content."""
+        return self.restricted / "scratch"
 
     @property
     def outbox(self) -> Path:

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 import duckdb
 
-from orchestration.foundations.settings import Paths, duckdb_config, paths
+from orchestration.foundations.settings import (Paths, duckdb_config, owner_only_file, paths,
+                                                restricted_dir)
 
 POOL = "duckdb"  # Dagster concurrency pool of everything that opens the DuckDB files
 
@@ -30,9 +31,10 @@ def connect(p: Paths | None = None, *, vault: bool = False, read_only: bool = Fa
     con = duckdb.connect(str(p.warehouse), read_only=read_only, config=duckdb_config(p))
     try:
         if vault:
-            p.restricted.mkdir(parents=True, exist_ok=True)
+            restricted_dir(p.restricted)
             mode = " (read_only)" if read_only else ""
             con.execute(f"attach '{p.vault}' as vault{mode}")
+            owner_only_file(p.vault)  # a vault made before the umask was in force
         yield con
     finally:
         con.close()

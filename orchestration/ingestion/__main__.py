@@ -12,6 +12,7 @@ import time
 
 from orchestration.foundations import settings
 from orchestration.ingestion.inbox import ingest_sources
+from orchestration.ingestion.load import release_held
 from orchestration.ingestion.sample import copy_sample_extracts
 from orchestration.foundations.sources import SOURCES
 from orchestration.foundations.warehouse import connect
@@ -22,11 +23,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", action="store_true", help="copy the sample into the inbox first")
     parser.add_argument("--source", action="append", choices=SOURCES,
                         help="only these sources (repeatable); default all")
+    parser.add_argument("--release-held", metavar="FILE_NAME",
+                        help="put a file held for shrinking its slot back in its inbox, to be "
+                             "loaded by the next ingestion (needs --reason)")
+    parser.add_argument("--reason", default="", help="why a held file is released (audited)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     p = settings.paths()
     if args.sample:
         copy_sample_extracts(p)
+    if args.release_held:
+        with connect(p, vault=True) as con:
+            target = release_held(con, p, args.release_held, args.reason)
+        print(f"{args.release_held}: released to {target}; the next ingestion loads it")
+        return
     started = time.perf_counter()
     with connect(p, vault=True) as con:
         results = ingest_sources(con, p, args.source or list(SOURCES))

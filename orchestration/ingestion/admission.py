@@ -34,7 +34,7 @@ from orchestration.foundations import school_year as sy
 from orchestration.foundations.raw_layout import slot_of
 from orchestration.protocols.registry import Registry
 from orchestration.foundations.hashing import sha256_of
-from orchestration.foundations.settings import Paths
+from orchestration.foundations.settings import OWNER_FILE, Paths, restricted_dir
 from orchestration.foundations.sources import SourceFile, file_types_of, identify
 
 SETTLE_SECONDS = 30
@@ -181,10 +181,11 @@ def move_refused(p: Paths, source: str, verdict: Verdict) -> Path:
     retention job's rule for refused files). Its modification time becomes the refusal time."""
     src = p.inbox_of(source) / verdict.file
     target = p.refused_of(source) / f"{verdict.sha256[:12]}_{verdict.file}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    restricted_dir(target.parent)
     if target.exists():
         src.unlink()
     else:
         shutil.move(src, target)
+        os.chmod(target, OWNER_FILE)
         os.utime(target)
     return target

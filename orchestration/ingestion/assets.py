@@ -44,6 +44,7 @@ def _metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
         "files_new": dg.MetadataValue.int(len(taken)),
         "files_duplicate": dg.MetadataValue.int(len(results) - len(taken)),
         "files_rejected": dg.MetadataValue.int(sum(r.status == "rejected" for r in taken)),
+        "files_held": dg.MetadataValue.int(sum(r.status == "held" for r in taken)),
         "rows_received": dg.MetadataValue.int(received),
         "rows_loaded": dg.MetadataValue.int(loaded),
         "rows_quarantined": dg.MetadataValue.int(quarantined),
@@ -81,13 +82,14 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         p = settings.paths()
         years = set(context.partition_keys) if context.has_partition_key_range or \
             context.has_partition_key else None
+        # audit trail: one entry per file loaded or rejected, written as each file commits
         with connect(p, vault=True) as con:
-            results = ingest_source(con, p, source, years)
-        # audit trail (orchestration.foundations.audit): one entry per file loaded or rejected
-        audit.record_ingestion(results, run_id=context.run_id)
+            results = ingest_source(con, p, source, years, run_id=context.run_id)
         for r in results:
-            if r.status == "rejected":
+            if r.status in ("rejected", "held"):
                 context.log.error(r.message)
+            elif r.status == "duplicate" and r.new_copy:
+                context.log.warning(r.message)
             elif r.quarantined:
                 context.log.warning(f"{r.file_name}: {r.quarantined} of {r.received} rows "
                                     f"quarantined; e.g. {r.message}")

@@ -3,17 +3,26 @@ identifiers into the vault, write the pseudonymised rows to ``raw``, quarantine 
 
 Invariants this module guarantees, per file:
 - received rows = loaded rows + quarantined rows (checked before anything is committed);
-- the same bytes load once (deduplicated by SHA-256), so reruns change nothing;
+  received counts records, whatever the line endings (``files.read_envelope``);
+- the same bytes load once (deduplicated by SHA-256), so reruns change nothing; a copy under a
+  new name is recorded (status ``duplicate``) but not loaded;
 - a re-delivery of the same slot (file type + school year / reference date / list kind)
-  supersedes the earlier one in ``raw``; the history stays in ``ingest.files``;
+  supersedes the earlier one in ``raw``; the history stays in ``ingest.files``. One that would
+  shrink the slot sharply or to nothing is **held** for the data steward instead, and a file
+  whose dates are in another format than the contract's is rejected whole: worse data never
+  replaces better;
+- a file rejected whole or held leaves the inbox for the quarantine folder (restricted), so it
+  never breaks its source on every run; nothing that fails while reading escapes as an error;
 - no INSZ, name or address reaches the warehouse file; quarantined raw content and identities
   live only in the vault (the restricted zone); the warehouse keeps file, row, rule and column.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +32,24 @@ from stdnum.be import bis, nn
 
 from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.foundations import school_year as sy
-from orchestration.ingestion.files import Envelope, FileRejected, check_header, read_envelope
 from orchestration.foundations.hashing import sha256_of
-from orchestration.foundations.raw_layout import (PROVENANCE, has_personal_record_key, raw_columns,
+from orchestration.foundations.raw_layout import (has_personal_record_key, raw_columns,
                                                   slot_of)
-from orchestration.foundations.settings import Paths
+from orchestration.foundations.settings import OWNER_FILE, Paths, restricted_dir
 from orchestration.foundations.sources import Column, SourceFile
+from orchestration.ingestion.files import (Envelope, FileHeld, FileRejected, check_header,
+                                           read_envelope)
 
 log = logging.getLogger(__name__)
 
 EXAMPLES_IN_MESSAGES = 10
+# A re-delivery that would leave its slot with fewer than this share of the loaded rows it has
+# now (or with none) is held for the data steward instead of replacing the earlier file.
+SHRINK_HOLD_BELOW = 0.5
+# Date formats a source may have used instead of its contract's: a column whose dates mostly read
+# in one of these (and not in the contract's) is a file-level error, not a row-level one.
+OTHER_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d", "%d.%m.%Y", "%Y%m%d",
+                      "%m/%d/%Y")
 
 
 @dataclass
@@ -42,7 +59,7 @@ class FileResult:
     file_name: str
     file_type: str
     sha256: str
-    status: str  # loaded | rejected | duplicate
+    status: str  # loaded | rejected | held | duplicate
     slot: str = ""
     school_year: str | None = None
     received: int = 0
@@ -50,6 +67,7 @@ class FileResult:
     quarantined: int = 0
     message: str = ""
     rule_counts: dict[str, int] = field(default_factory=dict)
+    new_copy: bool = False  # a duplicate under a name not seen before: recorded and audited
 
 
 # ------------------------------------------------------------------ schema
@@ -148,44 +166,103 @@ def load_file(con: duckdb.DuckDBPyConnection, p: Paths, spec: SourceFile, path: 
     """Load one file. ``con`` must have the vault attached and ``ensure_schema`` applied.
 
     With the development key, a file whose SHA-256 is not one of the sample's is refused
-    (the whole run stops) unless that use was allowed explicitly.
+    (the whole run stops) unless that use was allowed explicitly. Any other failure rejects the
+    file whole: it leaves the inbox for the quarantine folder and never breaks its source.
     """
     slot, school_year, reference_date = slot_of(spec, groups)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        env = read_envelope(path)
+        env = read_envelope(path, p.scratch)
     except FileRejected as e:
         return _reject(con, p, spec, path, None, slot, school_year, reference_date, e, now)
+    except Exception as e:  # noqa: BLE001 - an unreadable file must not stop its source
+        return _reject(con, p, spec, path, None, slot, school_year, reference_date,
+                       _unreadable(path, e), now)
+    try:
+        return _load_envelope(con, p, spec, path, env, slot, school_year, reference_date,
+                              master, sample_hashes, now)
+    finally:
+        env.discard_scratch()
 
+
+def _unreadable(path: Path, e: BaseException) -> FileRejected:
+    """A failure nobody foresaw, described by its kind only (its text may quote the file)."""
+    log.exception("%s: unexpected %s while reading; the file is rejected whole", path.name,
+                  type(e).__name__, exc_info=False)
+    return FileRejected(path.name, "unreadable",
+                        f"the file could not be read ({type(e).__name__}); nothing of it was "
+                        f"loaded")
+
+
+def _load_envelope(con: duckdb.DuckDBPyConnection, p: Paths, spec: SourceFile, path: Path,
+                   env: Envelope, slot: str, school_year: str, reference_date: dt.date | None,
+                   master: pseudo.MasterKey, sample_hashes: frozenset[str], now: dt.datetime
+                   ) -> FileResult:
     if (master.is_development_key and env.sha256 not in sample_hashes
             and not pseudo.development_key_allowed_explicitly()):
         raise DevelopmentKeyRefused(
             f"{path.name} is not part of the synthetic sample and no master key is set: set "
             f"{pseudo.ENV_MASTER_KEY} (or {pseudo.ENV_ALLOW_DEVELOPMENT_KEY}=1 for synthetic "
             f"test data only)")
-    seen = con.execute("select status from ingest.files where sha256 = ? and file_type = ? "
-                       "and status in ('loaded', 'superseded', 'rejected') limit 1",
-                       [env.sha256, spec.file_type]).fetchone()
-    if seen:
-        return FileResult(path.name, spec.file_type, env.sha256, "duplicate", slot, school_year,
-                          message=f"already ingested ({seen[0]}): same SHA-256")
+    seen = con.execute(
+        "select status, file_name from ingest.files where sha256 = ? and file_type = ? "
+        "and status in ('loaded', 'superseded', 'rejected', 'held', 'erased') "
+        "order by ingested_at limit 1", [env.sha256, spec.file_type]).fetchone()
+    released = con.execute("select count(*) from ingest.files where sha256 = ? and "
+                           "file_type = ? and status = 'released'",
+                           [env.sha256, spec.file_type]).fetchone()[0] > 0
+    if seen and not (released and seen[0] == "held"):
+        return _duplicate(con, p, spec, path, env, slot, school_year, reference_date, seen, now)
     try:
         check_header(spec, path.name, env.header)
         if school_year not in sy.ALL:
             raise FileRejected(path.name, "out_of_range",
                                f"school year {school_year} is outside {sy.ALL[0]}..{sy.ALL[-1]}")
-        result = _load_rows(con, spec, path, env, slot, school_year, master, now)
+        result = _load_rows(con, spec, path, env, slot, school_year, reference_date, master,
+                            now, allow_shrink=released)
     except FileRejected as e:
+        _rollback_if_open(con)
         return _reject(con, p, spec, path, env, slot, school_year, reference_date, e, now)
-
-    _record_file(con, spec, path, env.sha256, env.size_bytes, slot, school_year, reference_date,
-                 result.received, result.loaded, result.quarantined, "loaded", result.message, now)
+    except duckdb.Error as e:
+        _rollback_if_open(con)
+        return _reject(con, p, spec, path, env, slot, school_year, reference_date,
+                       _unreadable(path, e), now)
     return result
 
 
+def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass  # no transaction was open
+
+
+def _duplicate(con: duckdb.DuckDBPyConnection, p: Paths, spec: SourceFile, path: Path,
+               env: Envelope, slot: str, school_year: str, reference_date: dt.date | None,
+               seen: tuple[str, str], now: dt.datetime) -> FileResult:
+    """Bytes already taken in: nothing is loaded again. A copy under a new name is recorded
+    (``ingest.files`` status ``duplicate``, and so in the audit trail) once; a copy of a file
+    set aside (rejected or held) leaves the inbox as the original did."""
+    status, original = seen
+    message = (f"{path.name}: same SHA-256 as {original} ({status}); not loaded again"
+               if original != path.name else f"{path.name}: already ingested ({status})")
+    new_copy = original != path.name and con.execute(
+        "select count(*) from ingest.files where sha256 = ? and file_type = ? and file_name = ?",
+        [env.sha256, spec.file_type, path.name]).fetchone()[0] == 0
+    if new_copy:
+        _record_file(con, spec, path, env.sha256, env.size_bytes, slot, school_year,
+                     reference_date, 0, 0, 0, "duplicate", message, now)
+        log.warning("%s", message)
+    if status in ("rejected", "held") and path.exists():
+        _set_aside(p, spec, path, env.sha256)
+    return FileResult(path.name, spec.file_type, env.sha256, "duplicate", slot, school_year,
+                      message=message, new_copy=new_copy)
+
+
 def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env: Envelope,
-               slot: str, school_year: str, master: pseudo.MasterKey, now: dt.datetime
-               ) -> FileResult:
+               slot: str, school_year: str, reference_date: dt.date | None,
+               master: pseudo.MasterKey, now: dt.datetime,
+               allow_shrink: bool = False) -> FileResult:
     cols = ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns)
     con.execute("set preserve_insertion_order = true")  # row numbers follow the file
     try:
@@ -196,11 +273,11 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
             f"select *, row_number() over () as _good_index from read_csv(?, delim=';', "
             f"quote='\"', escape='\"', header=true, auto_detect=false, columns={{{cols}}}, "
             f"store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
-            f"encoding='utf-8')", [str(path)])
+            f"encoding='utf-8')", [str(env.parse_path or path)])
         except duckdb.Error as e:
-            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise FileRejected(path.name, "csv_structure", f"unreadable as CSV: {first_line}") \
-                from None
+            # DuckDB's message quotes the offending line: only its kind goes out.
+            raise FileRejected(path.name, "csv_structure",
+                               f"unreadable as CSV ({type(e).__name__})") from None
     finally:
         con.execute("set preserve_insertion_order = false")
     if env.interior_blank_lines:
@@ -212,10 +289,10 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         "create or replace temp table _malformed as select line - 1 as source_row, "
         "string_agg(distinct error_type, ', ') as detail, any_value(csv_line) as csv_line "
         "from _rejects group by line; select count(*) from _malformed").fetchone()[0]
-    if good + malformed != env.data_lines:
+    if good + malformed != env.records:
         raise FileRejected(path.name, "record_count",
-                           f"{env.data_lines} lines but {good + malformed} records: blank lines "
-                           f"({env.blank_lines}) or line breaks inside values are not allowed")
+                           f"{env.records} records counted but the CSV parser read "
+                           f"{good + malformed}: the quoting is not valid CSV")
 
     # True row numbers of the good records: the data rows that were not rejected, in order.
     con.execute("""
@@ -226,7 +303,8 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         ranked as (select _source_row, row_number() over (order by _source_row) as _good_index
                    from numbered)
         select p.*, r._source_row from _parsed p join ranked r using (_good_index)""",
-                [env.data_lines])
+                [env.records])
+    _check_date_format(con, spec, path)
 
     insz = _insz_column(spec)
     if insz is not None:
@@ -252,6 +330,8 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
                     then list_filter([{conditions}], lambda x: x is not null)
                     else []::struct(rule varchar, "column" varchar)[] end as _violations
         from _in {insz_join}""")
+    if not allow_shrink:
+        _check_shrink(con, path, slot, env.records)
 
     # ---- the vault side: quarantined raw content and identities (restricted zone)
     record_json = "to_json({" + ", ".join(f"'{c.header}': \"{c.name}\"" for c in spec.columns) + "})"
@@ -270,8 +350,10 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
     key_expr = _key_expr(spec, insz)
     if vault_cols:
         con.execute(f"""
-            delete from vault.identity_{spec.file_type} where _source_file_sha256 in (
-                select sha256 from ingest.files where slot = ? and status = 'loaded')""", [slot])
+            delete from vault.identity_{spec.file_type} where _source_file_sha256 = ? or
+                _source_file_sha256 in (
+                select sha256 from ingest.files where slot = ? and status = 'loaded')""",
+                    [env.sha256, slot])
         con.execute(f"""
             insert into vault.identity_{spec.file_type}
             select {key_expr}, {", ".join(_value(c) for c in vault_cols)}, ?, _source_row, ?
@@ -313,12 +395,10 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
                          f"where _source_file_sha256 = ?", [env.sha256]).fetchone()[0]
     quarantined = con.execute("select count(distinct source_row) from ingest.quarantine "
                               "where sha256 = ?", [env.sha256]).fetchone()[0]
-    if loaded + quarantined != env.data_lines:
+    if loaded + quarantined != env.records:
         con.execute("rollback")
-        raise RuntimeError(f"{path.name}: {env.data_lines} received but {loaded} loaded + "
+        raise RuntimeError(f"{path.name}: {env.records} received but {loaded} loaded + "
                            f"{quarantined} quarantined; nothing was committed")
-    con.execute("commit")
-
     rule_counts = dict(con.execute(
         "select rule || coalesce(':' || column_name, ''), count(*) from ingest.quarantine "
         "where sha256 = ? group by all order by all", [env.sha256]).fetchall())
@@ -327,13 +407,78 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         "order by source_row limit ?", [env.sha256, EXAMPLES_IN_MESSAGES]).fetchall()
     message = "; ".join(f"{path.name} row {r}: {rule}" + (f" ({c})" if c else "")
                         for r, rule, c in examples)
+    # The file's row in ingest.files commits with its rows: a crash leaves both or neither
+    # (the audit entry follows; orchestration.ingestion.inbox.reconcile_audit writes a missing one).
+    _record_file(con, spec, path, env.sha256, env.size_bytes, slot, school_year, reference_date,
+                 env.records, loaded, quarantined, "loaded", message, now)
+    con.execute("commit")
     if quarantined:
         log.warning("%s: %d of %d rows quarantined, e.g. %s", path.name, quarantined,
-                    env.data_lines, message)
+                    env.records, message)
     for t in ("_parsed", "_in", "_checked", "_malformed"):
         con.execute(f"drop table if exists {t}")
     return FileResult(path.name, spec.file_type, env.sha256, "loaded", slot, school_year,
-                      env.data_lines, loaded, quarantined, message, rule_counts)
+                      env.records, loaded, quarantined, message, rule_counts)
+
+
+_FORMAT_NAMES = {"%d/%m/%Y": "dd/mm/yyyy", "%d-%m-%Y": "dd-mm-yyyy", "%Y-%m-%d": "yyyy-mm-dd",
+                 "%Y/%m/%d": "yyyy/mm/dd", "%d.%m.%Y": "dd.mm.yyyy", "%Y%m%d": "yyyymmdd",
+                 "%m/%d/%Y": "mm/dd/yyyy"}
+
+
+def _check_date_format(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path) -> None:
+    """Reject the file whole when a date column is written in another format than the
+    contract's (e.g. ISO instead of dd/mm/yyyy): more than half of its dates fail the contract
+    and read in another format. Quarantining every row would empty the slot instead."""
+    dates = [c for c in spec.columns if c.type == "date"]
+    if not dates:
+        return
+    # First one parse per value (what the row rules cost anyway); the other formats are tried
+    # only on a column where most values fail the contract's.
+    counts = con.execute("select " + ", ".join(
+        f"count({_value(c)}), count(*) filter (where try_strptime({_value(c)}, "
+        f"'{spec.date_format}') is null and {_value(c)} is not null)" for c in dates)
+        + " from _in").fetchone()
+    suspicious = [(c, counts[2 * i]) for i, c in enumerate(dates)
+                  if counts[2 * i + 1] * 2 > counts[2 * i]]
+    others = [f for f in OTHER_DATE_FORMATS if f != spec.date_format]
+    wrong = []
+    for c, present in suspicious:
+        v = _value(c)
+        per_format = con.execute("select " + ", ".join(
+            f"count(*) filter (where try_strptime({v}, '{spec.date_format}') is null "
+            f"and try_strptime({v}, '{f}') is not null)" for f in others) + ", "
+            f"count(*) filter (where try_strptime({v}, '{spec.date_format}') is null and ("
+            + " or ".join(f"try_strptime({v}, '{f}') is not null" for f in others)
+            + ")) from _in").fetchone()
+        other = per_format[-1]
+        if other * 2 > present:
+            used = others[max(range(len(others)), key=lambda k: per_format[k])]
+            wrong.append(f"{c.header} ({other} of {present} dates read as "
+                         f"{_FORMAT_NAMES.get(used, used)})")
+    if wrong:
+        raise FileRejected(path.name, "date_format",
+                           f"dates in another format than the contract's "
+                           f"{_FORMAT_NAMES.get(spec.date_format, spec.date_format)}: "
+                           + "; ".join(wrong))
+
+
+def _check_shrink(con: duckdb.DuckDBPyConnection, path: Path, slot: str, records: int) -> None:
+    """Hold a re-delivery that would leave its slot with far fewer loaded rows (or none): the
+    earlier file stays until the data steward releases this one (``release_held``)."""
+    before = con.execute("select coalesce(sum(loaded_rows), 0), string_agg(file_name, ', ') "
+                         "from ingest.files where slot = ? and status = 'loaded'",
+                         [slot]).fetchone()
+    if not before[0]:
+        return
+    after = con.execute("select count(*) from _checked where len(_violations) = 0").fetchone()[0]
+    if after < before[0] * SHRINK_HOLD_BELOW:
+        raise FileHeld(path.name, "shrink",
+                       f"{after} of {records} rows would load, where the slot now holds "
+                       f"{before[0]} loaded rows of {before[1]} (less than "
+                       f"{SHRINK_HOLD_BELOW:.0%}); the earlier file stays loaded. Release it "
+                       f"with python -m orchestration.ingestion --release-held {path.name} "
+                       f"--reason '...' if it is right")
 
 
 def _record_row_findings(con: duckdb.DuckDBPyConnection, spec: SourceFile, insz: Column | None,
@@ -407,21 +552,67 @@ def _register_insz(con: duckdb.DuckDBPyConnection, insz: Column, now: dt.datetim
 
 def _reject(con, p: Paths, spec: SourceFile, path: Path, env: Envelope | None, slot: str,
             school_year: str, reference_date, e: FileRejected, now) -> FileResult:
-    """Keep a rejected file in the restricted quarantine folder and record it."""
+    """Move a file rejected whole (or held) out of the inbox into the restricted quarantine
+    folder, kept as received, and record it: received = quarantined, nothing loaded."""
     sha = env.sha256 if env else sha256_of(path)
-    target = p.quarantine_files / spec.source / f"{sha[:12]}_{path.name}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        shutil.copy2(path, target)
-    received = env.data_lines if env else _count_lines(path)
-    _record_file(con, spec, path, sha, path.stat().st_size, slot, school_year, reference_date,
-                 received, 0, received, "rejected", str(e), now)
+    size = path.stat().st_size
+    received = env.records if env else _count_lines(path)
+    con.execute("begin")  # the file's row and its quarantine entry: both or neither
+    _record_file(con, spec, path, sha, size, slot, school_year, reference_date,
+                 received, 0, received, e.status, str(e), now)
     con.execute("delete from ingest.quarantine where sha256 = ?", [sha])
+    rule = f"file_{e.status}:{e.rule}"
     con.execute("insert into ingest.quarantine values (?, ?, ?, 0, ?, null, ?)",
-                [sha, path.name, spec.file_type, f"file_rejected:{e.rule}", now])
+                [sha, path.name, spec.file_type, rule, now])
+    con.execute("commit")
+    # Set aside only once recorded: a crash before this leaves the file in the inbox, and the
+    # next run finds it recorded (a duplicate of a rejected or held file) and sets it aside then.
+    _set_aside(p, spec, path, sha)
     log.error("%s", e)
-    return FileResult(path.name, spec.file_type, sha, "rejected", slot, school_year, received, 0,
-                      received, str(e), {f"file_rejected:{e.rule}": 1})
+    return FileResult(path.name, spec.file_type, sha, e.status, slot, school_year, received, 0,
+                      received, str(e), {rule: 1})
+
+
+def release_held(con: duckdb.DuckDBPyConnection, p: Paths, file_name: str, reason: str) -> Path:
+    """The data steward accepts a held file: it goes back to its inbox and the next ingestion
+    loads it even though it shrinks its slot. A forced action, so it needs a reason (audited)."""
+    from orchestration.foundations import audit
+    from orchestration.foundations.sources import BY_FILE_TYPE
+
+    if not reason.strip():
+        raise ValueError("releasing a held file is a forced action: give a reason")
+    row = con.execute("select sha256, file_type from ingest.files where file_name = ? and "
+                      "status = 'held' order by ingested_at desc limit 1", [file_name]).fetchone()
+    if row is None:
+        raise ValueError(f"{file_name}: no held file of that name in ingest.files")
+    sha, file_type = row
+    spec = BY_FILE_TYPE[file_type]
+    kept = quarantine_path(p, spec, sha, file_name)
+    target = p.inbox_of(spec.source) / file_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(kept, target)
+    con.execute("update ingest.files set status = 'released' where sha256 = ? and "
+                "file_type = ? and status = 'held'", [sha, file_type])
+    audit.record("forced_action", action="ingestion: release a held file that shrinks its slot",
+                 reason=reason.strip(), file=file_name, sha256=sha, file_type=file_type)
+    return target
+
+
+def quarantine_path(p: Paths, spec: SourceFile, sha: str, file_name: str) -> Path:
+    """Where a file set aside whole is kept: ``restricted/quarantine/<source>/<sha12>_<name>``."""
+    return p.quarantine_files / spec.source / f"{sha[:12]}_{file_name}"
+
+
+def _set_aside(p: Paths, spec: SourceFile, path: Path, sha: str) -> Path:
+    """Move a file out of the inbox into the quarantine folder (owner-only, as received)."""
+    target = quarantine_path(p, spec, sha, path.name)
+    restricted_dir(target.parent)
+    if target.exists():
+        path.unlink()
+    else:
+        shutil.move(path, target)
+        os.chmod(target, OWNER_FILE)
+    return target
 
 
 def _record_file(con, spec: SourceFile, path: Path, sha: str, size: int, slot: str,
@@ -433,6 +624,25 @@ def _record_file(con, spec: SourceFile, path: Path, sha: str, size: int, slot: s
 
 
 def _count_lines(path: Path) -> int:
-    """Records of a file that could not be read as text: its lines after the header."""
+    """Records of a file that could not be read as UTF-8: its lines after the header, whatever
+    ends them (LF, CRLF or CR). Single-byte encodings (latin-1, cp1252) count as bytes; a file
+    with a UTF-16 byte-order mark is decoded first (its line ends are two bytes wide)."""
     with path.open("rb") as f:
-        return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 23), b"")) - 1, 0)
+        start = f.read(2)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            text = path.read_text(encoding="utf-16")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return max(len(text.splitlines()) - 1, 0)
+    lines, last = 0, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 23):
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n") \
+                - (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+    if last and last not in b"\r\n":
+        lines += 1
+    return max(lines - 1, 0)
+

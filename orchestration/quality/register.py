@@ -212,7 +212,7 @@ def refresh_current_files(con: duckdb.DuckDBPyConnection) -> None:
         select f.* from ingest.files f left join last_loaded l using (slot)
         where f.file_type <> 'unknown'
           and (f.status = 'loaded'
-               or (f.status = 'rejected'
+               or (f.status in ('rejected', 'held')
                    and (l.ingested_at is null or l.ingested_at < f.ingested_at)))""")
 
 

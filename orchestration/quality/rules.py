@@ -288,7 +288,7 @@ def generic_rules(spec: SourceFile) -> list[Rule]:
     rejected = f"""
         select {_file_select('f')}
         from quality.current_files f
-        where f.file_type = {_q(ft)} and f.status = 'rejected'"""
+        where f.file_type = {_q(ft)} and f.status in ('rejected', 'held')"""
     rules.append(Rule(
         "file_has_unexpected_columns", ft, "superfluous", "warning",
         "The file has columns the protocol does not provide",
@@ -296,13 +296,16 @@ def generic_rules(spec: SourceFile) -> list[Rule]:
         "contract; nothing of it was loaded. The source must resend it with the agreed columns.",
         _anchored(rejected.replace(
             "null::varchar as column_name",
-            "regexp_extract(f.message, 'unexpected columns \\[([^\\]]*)\\]', 1) as column_name")
+            "'position ' || regexp_extract(f.message, 'unexpected columns at positions "
+            "([0-9, ]*[0-9])', 1) as column_name")
             + " and f.message like '%unexpected columns%'"),
         unit="files", kinds=("extra_column",)))
     rules.append(Rule(
         "file_rejected", ft, "erroneous", "warning",
-        "The file was refused whole (header, encoding, structure or school year out of range)",
-        "Nothing of the file was loaded; ingest.files.message says why.",
+        "The file was refused whole (header, encoding, structure, date format or school year "
+        "out of range), or held because it would shrink its slot",
+        "Nothing of the file was loaded; ingest.files.message says why. A held file waits for "
+        "the data steward; the earlier file of its slot stays loaded.",
         _anchored(rejected + " and f.message not like '%unexpected columns%'"), unit="files"))
 
     cols = ", ".join(f"b.{c}" for c in _content_columns(spec))

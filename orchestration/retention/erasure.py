@@ -27,7 +27,9 @@ Erasure must be real, so every step is physical:
    atomic rename). The INSZ and keys of the forgotten persons, held only in memory, are then
    searched for in the bytes of the new files and their WAL; a hit fails the run.
 5. **Files.** Landing files, quarantined and refused copies and delivered files whose term ended
-   are deleted.
+   are deleted; so is every copy at rest (landing file under any name, quarantine or refused
+   copy) of a file that lost rows in this run, even while the file's other rows stay, and the
+   scratch copies and DuckDB spill files a dead run left behind.
 
 Every action is written to the audit trail as counts (never values). Rerunning after a crash is
 safe: each step is idempotent and the plan is recomputed from what is left.
@@ -131,6 +133,9 @@ class ErasureReport:
     pseudonym_rows: int = 0
     recipients_to_inform: dict[str, int] = field(default_factory=dict)  # protocol -> persons
     files_deleted: int = 0
+    # (file type, SHA-256) of received files that lost rows: their copies at rest must go too
+    files_with_erased_rows: set[tuple[str, str]] = field(default_factory=set)
+    copies_deleted: int = 0  # landing, quarantine and scratch copies deleted for that
     rebuilt: list[str] = field(default_factory=list)
     touched_partitions: set[tuple[str, str]] = field(default_factory=set)  # (file type, year)
     bytes_verified: bool = True
@@ -143,7 +148,8 @@ class ErasureReport:
         return {**sums, "identity_rows_orphaned": self.identity_rows_orphaned,
                 "persons_forgotten": self.persons_forgotten,
                 "records_forgotten": self.records_forgotten, "derived_rows": self.derived_rows,
-                "pseudonym_rows": self.pseudonym_rows, "files_deleted": self.files_deleted}
+                "pseudonym_rows": self.pseudonym_rows, "files_deleted": self.files_deleted,
+                "copies_deleted": self.copies_deleted}
 
 
 register_pseudonym_eraser(erase_delivery_pseudonyms)
@@ -279,6 +285,8 @@ def erase_born_before(con: duckdb.DuckDBPyConnection, action: Action, report: Er
                    {', ' + keys if keys else ''}
             from raw.{ft} where {birth_expr(spec, BIRTH_DATE_HEADER.lower())} < ?""", [cutoff])
         _collect_keys(con, "select * from _doomed", [], cols)
+        report.files_with_erased_rows.update(
+            (ft, sha) for (sha,) in con.execute("select distinct sha from _doomed").fetchall())
         for (year,) in con.execute("select distinct _school_year from _doomed").fetchall():
             report.touched_partitions.add((ft, year))
         if table_exists(con, "vault", "main", f"identity_{ft}"):
@@ -299,6 +307,8 @@ def erase_born_before(con: duckdb.DuckDBPyConnection, action: Action, report: Er
             create or replace temp table _doomed_q as
             select sha256 as sha, source_row from vault.quarantine_rows
             where file_type = ? and {quarantine_birth_expr(spec)} < ?""", [ft, cutoff])
+        report.files_with_erased_rows.update(
+            (ft, sha) for (sha,) in con.execute("select distinct sha from _doomed_q").fetchall())
         counts["quarantined_rows"] = _count(con, """
             delete from vault.quarantine_rows q using _doomed_q d
             where q.sha256 = d.sha and q.source_row = d.source_row and q.file_type = ?""", [ft])
@@ -495,6 +505,11 @@ def apply_plan(p: Paths, plan: RetentionPlan, actions: list[Action],
                                      or report.derived_rows)
             con.execute("checkpoint")
             con.execute("checkpoint vault")
+    report.files_with_erased_rows.update((a.file_type, a.sha256) for a in row_actions
+                                         if a.kind == "erase_file")
+    if report.files_with_erased_rows:
+        report.copies_deleted = delete_resting_copies(p, report.files_with_erased_rows)
+    report.copies_deleted += delete_stale_scratch(p, plan.today)
     for a in actions:
         if a.kind == "delete_stored_file":
             target = p.data / a.path
@@ -518,6 +533,74 @@ def apply_plan(p: Paths, plan: RetentionPlan, actions: list[Action],
     return report
 
 
+def resting_copies(p: Paths, files: set[tuple[str, str]]) -> list[Path]:
+    """Every copy on disk of the received files ``(file type, SHA-256)``: the landing file
+    under any name it was received by (``ingest.files``; checked by hash), the quarantine copy
+    of a file set aside whole, the refused copy."""
+    if not files or not p.warehouse.exists():
+        return []
+    con = duckdb.connect(str(p.warehouse), read_only=True, config=duckdb_config(p))
+    try:
+        if not table_exists(con, warehouse_catalog(con), "ingest", "files"):
+            return []
+        names = con.execute(
+            "select distinct file_type, sha256, file_name from ingest.files "
+            "where list_contains(?::varchar[], file_type || '/' || sha256)",
+            [sorted(f"{ft}/{sha}" for ft, sha in files)]).fetchall()
+    finally:
+        con.close()
+    found: list[Path] = []
+    for file_type, sha, name in names:
+        source = BY_FILE_TYPE[file_type].source
+        landing = p.inbox_of(source) / name
+        if landing.is_file() and _sha256(landing) == sha:
+            found.append(landing)
+        for folder in (p.quarantine_files / source, p.refused_of(source)):
+            candidate = folder / f"{sha[:12]}_{name}"
+            if candidate.is_file():
+                found.append(candidate)
+    return found
+
+
+def delete_resting_copies(p: Paths, files: set[tuple[str, str]]) -> int:
+    """Delete the copies at rest of files that lost rows to erasure: once a person's rows are
+    erased, no landing file or kept copy may still hold them (the warehouse keeps the rows of
+    the others; the copies are not needed to read them)."""
+    deleted = 0
+    for path in resting_copies(p, files):
+        path.unlink(missing_ok=True)
+        deleted += 1
+    return deleted
+
+
+SCRATCH_TERM = dt.timedelta(days=1)
+
+
+def delete_stale_scratch(p: Paths, today: dt.date) -> int:
+    """Scratch copies (normalised line endings) and DuckDB spill files left by a run that died:
+    a live run deletes its own within the hour, so anything a day old is a leftover."""
+    deleted = 0
+    cutoff = dt.datetime.combine(today, dt.time()).timestamp() - SCRATCH_TERM.total_seconds()
+    for folder in (p.scratch, p.tmp / "duckdb"):
+        if not folder.exists():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(8 * 1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def audit_report(report: ErasureReport, dry_run: bool = False) -> None:
     """One ``erasure`` entry per applied action, one for the persons forgotten: counts only."""
     for a, counts in report.per_action:
@@ -525,6 +608,12 @@ def audit_report(report: ErasureReport, dry_run: bool = False) -> None:
         audit.record("erasure", rule=a.rule, action=a.kind, target=_audit_target(a),
                      protocols=list(a.protocols), counts=counts,
                      effective_date=report.today.isoformat(), **extra)
+    if report.copies_deleted:
+        audit.record("erasure", rule="copies at rest of files that lost rows to erasure, and "
+                                     "stale scratch copies", action="delete_resting_copies",
+                     counts={"copies_deleted": report.copies_deleted,
+                             "files_with_erased_rows": len(report.files_with_erased_rows)},
+                     effective_date=report.today.isoformat())
     if report.persons_forgotten or report.records_forgotten or report.derived_rows \
             or report.identity_rows_orphaned:
         audit.record("erasure", rule="persons and records no longer held in any raw table",

@@ -57,6 +57,7 @@ def ingested_files(con: duckdb.DuckDBPyConnection, rules: dict[str, TypeRule]
                coalesce(min(ingested_at) filter (where status <> 'erased'), min(ingested_at)),
                arg_max(school_year, ingested_at)
         from ingest.files where sha256 is not null and file_type <> 'unknown'
+          and status not in ('duplicate', 'released')  -- copies and releases of a file's record
         group by sha256, file_type""").fetchall()
     held = _rows_per_file(con, wh)
     youngest = _youngest_births(con, wh, rules)

@@ -30,6 +30,7 @@ from orchestration.foundations import school_year, settings
 from orchestration.platform.dbt_project import dbt_executable, warehouse_dbt_project
 from orchestration.platform.partitions import school_year_partitions
 from orchestration.foundations.warehouse import POOL
+from orchestration.platform.recovery import RUN_ID_ENV
 
 LAYERS = ("staging", "intermediate", "marts", "deliveries")
 PARTITIONED_SELECTOR = "school_year_partitioned"  # dbt_project/selectors.yml
@@ -128,6 +129,8 @@ INDIRECT_SELECTION = {PARTITIONED_SELECTOR: "cautious", PLAIN_SELECTOR: None}
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str],
              part: str):
     os.environ.update(dbt_environment())
+    # dbt outlives a SIGKILL of this process: the run id lets recovery find and stop it
+    os.environ[RUN_ID_ENV] = context.run_id
     if INDIRECT_SELECTION[part]:
         os.environ["DBT_INDIRECT_SELECTION"] = INDIRECT_SELECTION[part]
     else:

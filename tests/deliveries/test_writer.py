@@ -195,12 +195,17 @@ def test_the_final_folder_is_renamed_from_a_hidden_complete_temporary_one(wareho
         renames.append((src, dst, sorted(os.listdir(src)), os.path.exists(dst)))
         return real(src, dst)
 
-    monkeypatch.setattr(writer.os, "rename", spy)
+    monkeypatch.setattr(os, "rename", spy)
     outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
-    ((src, dst, content, existed),) = renames
-    assert os.path.basename(src).startswith(".partial-")
-    assert dst == str(outcome.folder) and not existed
+    (partial, sealed, content, _), (src, dst, published, existed) = renames
+    # written and sealed in the restricted zone, under a name of the writing process...
+    restricted = str(warehouse.restricted) + os.sep
+    assert partial.startswith(restricted) and sealed.startswith(restricted)
+    assert os.path.basename(partial).startswith(f".partial-{os.getpid()}-")
     assert "datapackage.json" in content and len(content) == 9
+    # ...and moved into the outbox complete, by one rename
+    assert src == sealed and dst == str(outcome.folder) and not existed
+    assert published == content
 
 
 def test_antwerpen_okan_refuses_after_its_term_and_writes_nothing(warehouse):

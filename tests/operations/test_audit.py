@@ -206,3 +206,64 @@ def test_tail_is_readable_by_default_and_json_on_request(tmp_path, capsys):
     assert "counts: {rows=3}" in lines[3]
     raw = _tail(capsys, log, "--json")
     assert json.loads(raw[0].split(" ", 3)[3])["delivery_id"] == "zorgthuis-1"
+
+
+def _synthetic_people(n: int):
+    """Names, street addresses and birth dates as the synthetic generator draws them."""
+    from faker import Faker
+
+    fake = Faker("nl_BE")
+    fake.seed_instance(20261207)
+    return [(fake.name(), fake.street_address(), fake.date_of_birth(minimum_age=3,
+                                                                      maximum_age=18))
+            for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["name", "surname_first", "address", "postcode_place",
+                                  "birth_date_belgian", "birth_date_dutch"])
+def test_names_birth_dates_and_addresses_are_refused_like_national_numbers(log, kind):
+    people = _synthetic_people(60)
+    for name, street, born in people:
+        given, surname = name.split(" ", 1)
+        value = {"name": name, "surname_first": f"{surname}, {given}",
+                 "address": street, "postcode_place": "2990 Wuustwezel",
+                 "birth_date_belgian": f"{born:%d/%m/%Y}",
+                 "birth_date_dutch": f"{born:%d-%m-%Y}"}[kind]
+        reason = f"file rejected: got ['85x', '{value}']"  # as a careless message would quote
+        with pytest.raises(audit.AuditRefused, match="looks like a"):
+            audit.record("ingestion", path=log, file="f.csv", sha256=SHA, source="duo",
+                         file_type="duo_registrations", status="rejected", received=1,
+                         loaded=0, quarantined=1, reason=reason)
+    assert not log.exists() or not log.read_text()
+
+
+def test_what_the_warehouse_itself_writes_passes_the_guard(log):
+    """File names with ISO dates, rules, counts, positions and the registry's own labels."""
+    from orchestration.protocols import load_registry
+    from orchestration.retention.plan import protocol_rule_label
+
+    texts = ["duo_onderwijsdeelnemers_2025-10-15.csv: rejected whole (header): no column of the "
+             "contract in the first line (a file without its header row?); unexpected columns "
+             "at positions 1, 2, 3 (11 columns received, 11 expected for duo_registrations)",
+             "erased on 2057-01-01: zorgthuis: 30 years after receipt (P30Y)",
+             "rows of rijksregister_children born before 2013-01-01",
+             "discimus_leerlingkenmerken_2023-2024.csv row 2: invalid_insz (INSZ); row 3: "
+             "invalid_flag (Thuistaal_niet_Nederlands)",
+             "held for the data steward (shrink): 0 of 0 rows would load, where the slot now "
+             "holds 2856 loaded rows"]
+    registry = load_registry()
+    texts += [protocol_rule_label(p) for p in registry.protocols.values()]
+
+    def strings(obj):
+        if isinstance(obj, dict):
+            return [s for v in obj.values() for s in strings(v)]
+        if isinstance(obj, list):
+            return [s for v in obj for s in strings(v)]
+        return [obj] if isinstance(obj, str) else []
+
+    parties = [s for p in registry.protocols.values() for s in strings(p.parties.model_dump())]
+    assert len(parties) > 20  # organisations, their roles and contacts' functions
+    texts += parties
+    for text in texts:
+        audit.record("forced_action", path=log, action="guard check", reason=text)
+    assert len(list(audit.entries(log))) == len(texts)

@@ -71,8 +71,7 @@ def plant_files(p):
 def ingest_everything(p):
     with connect(p, vault=True) as con:
         for source in ("zorgthuis", "duo", "rijksregister", "discimus"):
-            results = ingest_source(con, p, source)
-            audit.record_ingestion(results, run_id="test-run")  # as the ingestion asset does
+            results = ingest_source(con, p, source, run_id="test-run")  # audits each file
             assert all(r.status in ("loaded", "rejected") for r in results)
 
 
@@ -267,3 +266,42 @@ def test_a_person_left_only_in_a_quarantined_row_is_kept_until_that_rows_term(da
     after = run_retention(data_dir, today=dt.date(2057, 1, 1), dry_run=False)
     assert after.report.persons_forgotten == 2 and after.report.bytes_verified
     assert traces(data_dir, {"quarantined": only_quarantined}) == {}
+
+
+def test_once_a_persons_rows_are_erased_no_file_at_rest_holds_them(planted):
+    """2043: the planted person's DUO and Rijksregister rows are past birth + 30 years. The
+    Rijksregister landing file still holds the control child (kept until 2044), and its landing
+    copy used to stay in data/inbox/ with the erased person in it. Every resting place counts:
+    the landing files, the quarantine and refused copies, the scratch copies and spill files a
+    dead run left behind."""
+    import os
+
+    p, tokens = planted
+    person = {"surname": tokens["surname"], "street": tokens["street"],
+              "first_name": tokens["first_name"]}
+    stale = p.scratch / ".0123456789abcdef.lf.csv"  # as a run killed mid-load leaves it
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text(f"{PLANTED_INSZ};{SURNAME};{FIRST_NAME};04/03/2012;M;{STREET};7\n")
+    spill = p.tmp / "duckdb" / "duckdb_temp_storage-0.tmp"
+    spill.parent.mkdir(parents=True, exist_ok=True)
+    spill.write_text(f"{SURNAME}|{STREET}")
+    old = dt.datetime(2030, 1, 1).timestamp()
+    for f in (stale, spill):
+        os.utime(f, (old, old))
+    refused = p.refused_of("rijksregister") / "abcdef012345_rijksregister_leerplichtigen_x.csv"
+    refused.parent.mkdir(parents=True, exist_ok=True)
+    refused.write_text(f"{SURNAME};{STREET}\n")  # refused files go after 30 days
+
+    outcome = run_retention(p, today=dt.date(2043, 1, 1), dry_run=False)
+
+    assert outcome.report.copies_deleted >= 3  # the landing file, the scratch and spill files
+    assert traces(p, person) == {}, traces(p, person)
+    # the control child's rows stay in the warehouse: only the copy of the file went
+    assert scalar(p, "select count(*) from raw.rijksregister_children") == 1
+    # the INSZ is still where the zorgthuis lists (kept 30 years after receipt) need it
+    assert set(traces(p, {"insz": PLANTED_INSZ})["insz"]) == {
+        "inbox/zorgthuis/zorgthuis_2025-10-01_voorlopig.csv", "restricted/vault.duckdb",
+        next(f.relative_to(p.data).as_posix() for f in p.quarantine_files.rglob("*.csv"))}
+    [entry] = [e for e in audit.entries(audit.log_path(p))
+               if e.event == "erasure" and e.fields["action"] == "delete_resting_copies"]
+    assert entry.fields["counts"]["copies_deleted"] == outcome.report.copies_deleted
