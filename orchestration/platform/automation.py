@@ -4,9 +4,10 @@ Schedules and sensors act only while the Dagster daemon runs (``make ui``). What
 deliberately:
 
 - RUNNING: the inbox sensors (a file the audit trail shows as ingested, e.g. by ``make run``,
-  starts nothing), the run-audit sensors, the school-year automation sensor, the delivery
-  schedules of periodic protocols (the protocols oblige the exchanges on their days; an expired
-  protocol's schedule skips) and the morning compliance report (reads and writes a page only);
+  starts nothing), the run-audit sensors, the dead-run sensor (recovery), the school-year
+  automation sensor, the delivery schedules of periodic protocols (the protocols oblige the
+  exchanges on their days; an expired protocol's schedule skips) and the morning compliance
+  report (reads and writes a page only);
 - STOPPED: ``retention_daily``, because it erases data for good. A steward switches it on in
   the UI (Automation -> retention_daily) once the retention plan has been reviewed
   (``python -m orchestration.retention`` is the dry run).
