@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up + main job on the synthetic sample) and `make test`.
+# Two commands: `make run` (set up + main job on the synthetic sample) and `make test`
+# (`make test-unit` for the unit tests alone, under a minute).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test setup manifest ui docs sample benchmark clean
+.PHONY: run test test-unit setup manifest ui docs sample benchmark clean
 
 run: setup manifest
 	set -o pipefail; $(BIN)/python -m orchestration.main 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
@@ -18,6 +19,10 @@ LEAK_NOTES := '^(nanobind: leaked [0-9]+ (instances|types|functions)!| - leaked 
 
 test: setup manifest
 	set -o pipefail; $(BIN)/python -m pytest -q 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
+
+# The unit tests alone (markers applied in tests/conftest.py): the quick loop while working.
+test-unit: setup manifest
+	set -o pipefail; $(BIN)/python -m pytest -q -m unit 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
 
 setup: $(VENV)/.installed
 

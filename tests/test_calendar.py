@@ -347,50 +347,6 @@ def test_zorgthuis_counting_dates_are_the_four_protocol_dates(school_year):
     }
 
 
-def test_zorgthuis_exchanges_2023_24_follow_article_5():
-    exchanges = [tuple(e) for e in cal.zorgthuis_exchanges("2023-24")]
-    assert exchanges == [
-        ("zorgthuis_october", D("2023-10-02"), "provisional", D("2023-10-16"), D("2023-10-31")),
-        ("zorgthuis_october", D("2023-10-02"), "definitive", D("2023-11-16"), D("2023-11-30")),
-        ("zorgthuis_february", D("2024-02-01"), "provisional", D("2024-02-16"), D("2024-02-29")),
-        ("zorgthuis_february", D("2024-02-01"), "definitive", D("2024-05-16"), D("2024-05-31")),
-        ("zorgthuis_january", D("2024-01-15"), "single", D("2024-09-16"), D("2024-09-30")),
-        ("zorgthuis_may", D("2024-05-15"), "single", D("2024-09-16"), D("2024-09-30")),
-    ]
-
-
-def test_the_february_provisional_window_ends_on_28_february_in_a_common_year():
-    (february,) = [
-        e for e in cal.zorgthuis_exchanges("2024-25")
-        if e.counting_date_name == "zorgthuis_february" and e.list_kind == "provisional"
-    ]  # fmt: skip
-    assert (february.window_start, february.window_end) == (D("2025-02-16"), D("2025-02-28"))
-
-
-@pytest.mark.parametrize("school_year", YEARS)
-def test_every_zorgthuis_window_is_a_second_half_of_a_month_after_its_counting_date(school_year):
-    exchanges = cal.zorgthuis_exchanges(school_year)
-    assert len(exchanges) == 6
-    next_year = sy.key(sy.start_year(school_year) + 1)
-    for e in exchanges:
-        assert e.counting_date == cal.zorgthuis_counting_dates(school_year)[e.counting_date_name]
-        assert e.window_start.day == 16
-        assert e.window_end.month == e.window_start.month
-        assert (e.window_end + dt.timedelta(days=1)).day == 1
-        assert e.counting_date < e.window_start
-        if e.list_kind == "single":
-            assert e.counting_date_name in ("zorgthuis_january", "zorgthuis_may")
-            assert e.window_start.month == 9 and sy.of_date(e.window_start) == next_year
-        else:
-            assert sy.of_date(e.window_start) == school_year
-    kinds = sorted((e.counting_date_name, e.list_kind) for e in exchanges)
-    assert kinds == [
-        ("zorgthuis_february", "definitive"), ("zorgthuis_february", "provisional"),
-        ("zorgthuis_january", "single"), ("zorgthuis_may", "single"),
-        ("zorgthuis_october", "definitive"), ("zorgthuis_october", "provisional"),
-    ]  # fmt: skip
-
-
 def test_duo_reference_dates_are_plain_dates_even_on_a_weekend():
     # 15 October 2022 is a Saturday; DUO's state date does not move.
     assert cal.duo_reference_dates("2022-23") == {

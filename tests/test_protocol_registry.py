@@ -24,6 +24,7 @@ from orchestration.protocols import (
     RegistryError,
     add_duration,
     all_delivery_files,
+    dates,
     load_registry,
     load_registry_from,
 )
@@ -377,12 +378,27 @@ def test_counting_date_rules_agree_with_the_calendar_module(registry):
             for counting_date in protocol.periodicity.counting_dates:
                 assert counting_date.name in known, (protocol.id, counting_date.name)
                 assert _resolve(counting_date, school_year, calendar) == known[counting_date.name]
-        zorg = registry.protocol("zorgthuis").periodicity
-        expected = {(e.counting_date, e.list_kind, e.window_start.month)
-                    for e in calendar.zorgthuis_exchanges(school_year)}
-        declared = {(_resolve(zorg.counting_date(e.counting_date), school_year, calendar),
-                     e.list_kind, e.window_month) for e in zorg.exchanges}
-        assert declared == expected
+        zorg = registry.protocol("zorgthuis")
+        resolved = {(e.counting_date, e.list_kind, e.window_start.month)
+                    for e in dates.exchange_windows(zorg, school_year)}
+        declared = {(_resolve(zorg.periodicity.counting_date(e.counting_date), school_year,
+                              calendar), e.list_kind, e.window_month)
+                    for e in zorg.periodicity.exchanges}
+        assert declared == resolved
+
+
+def test_every_protocol_draws_on_known_source_file_types(registry):
+    for protocol in registry.protocols.values():
+        unknown = sorted(set(protocol.file_types) - set(sources.BY_FILE_TYPE))
+        assert unknown == [], protocol.id
+
+
+def test_a_source_file_type_serves_the_protocols_that_draw_on_it(registry):
+    for spec in sources.SOURCE_FILES:
+        assert spec.protocols == tuple(p.id for p in registry.protocols.values()
+                                       if spec.file_type in p.file_types) or \
+            set(spec.protocols) == {p.id for p in registry.drawing_on(spec.file_type)}
+        assert list(spec.protocols) == sorted(spec.protocols)
 
 
 def test_the_source_files_name_only_registered_protocols_and_their_systems(registry):
@@ -512,3 +528,50 @@ def test_zorgthuis_funding_counts_count_and_weigh_per_school_branch_and_counting
     assert "(1,5 i.p.v. 1)" in weighted.protocol_wording
     assert funding.variable("branch_number").granularity == "branch"
     assert not funding.person_level and not funding.suppress_small_counts
+
+
+def _file(d: dict, file_id: str) -> dict:
+    (found,) = [f for f in d["delivery_files"] if f["id"] == file_id]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "change", "message"),
+    [
+        ("duo_leerplicht", lambda d: _file(d, "follow_up_list")["filled_at_delivery"]["fills"][0]
+         .update(column="no_such_column"), "not columns of the file"),
+        ("duo_leerplicht", lambda d: _file(d, "follow_up_list")["filled_at_delivery"]["fills"][0]
+         .update(source="the_internet"), "insz_register"),
+        ("duo_leerplicht", lambda d: _file(d, "follow_up_list")["filled_at_delivery"]["links"][0]
+         .update(name="last_name"), "are delivered columns"),
+        ("antwerpen_okan", lambda d: _file(d, "school_portraits").pop("publication"),
+         "needs a publication"),
+        ("antwerpen_okan", lambda d: _file(d, "school_portraits")["publication"]["measures"]
+         .update(counts=["no_such_count"]), "unknown columns"),
+        ("antwerpen_okan", lambda d: _file(d, "school_portraits")["publication"]["microdata"]
+         .update(dims=["no_such_dimension"]), "undeclared columns"),
+        ("vtc_2015_35", lambda d: d.pop("request_answers"), "request_answers"),
+        ("zorgthuis", lambda d: d.update(request_answers={"join": "left"}), "request_answers"),
+        ("vtc_2015_35", lambda d: d["request_answers"]["defaults"].update(nothing="x"),
+         "unknown columns"),
+        ("zorgthuis", lambda d: d.update(draws_on=[]), "at least 1"),
+        ("zorgthuis", lambda d: d["draws_on"].append("zorgthuis_lists"), "duplicate source"),
+        ("vtc_2015_34", lambda d: d["periodicity"]["counting_dates"].append(
+            {"name": "june_30", "rule": "calendar_date", "month": 6, "day": 30,
+             "description": "x", "protocol_wording": "x"}), "assumed_counting_date"),
+        ("naft_evaluation", lambda d: d["pseudonym"]["link_groups"][0].update(prefix="dom"),
+         "pattern"),
+    ],
+)
+def test_a_broken_protocol_fact_is_refused_at_load_time(tmp_path, protocol_id, change, message):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, protocol_id, change)
+    with pytest.raises(RegistryError, match=message):
+        load_registry_from(directory)
+
+
+def test_source_uses_may_limit_the_school_years_of_a_file_type(registry):
+    naft = registry.protocol("naft_evaluation")
+    binc = naft.source_use("binc_naft_trajectories")
+    assert (binc.school_year_from, binc.school_year_to) == ("2020-21", "2024-25")
+    assert naft.source_use("discimus_enrolments").school_year_from is None

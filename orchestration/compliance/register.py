@@ -104,7 +104,7 @@ def render_protocol(protocol: Protocol, today: dt.date, deliveries: list[audit.E
         cols = ", ".join(v.name + (" (identifier)" if v.identifier else "") for v in f.variables)
         out.append(f"| {f.id} | {f.kind} | {'yes' if f.person_level else 'no'} | {f.audience} | "
                    f"{_cell(cols)} |")
-    sources = [s for s in SOURCE_FILES if protocol.id in s.protocols]
+    sources = [s for s in SOURCE_FILES if s.file_type in protocol.file_types]
     if sources:
         out += ["", "**Source files used**", "", "| file type | source | owner | identifiers |",
                 "|---|---|---|---|"]

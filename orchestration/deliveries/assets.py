@@ -33,9 +33,10 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.deliveries import writer
-from orchestration.deliveries.publication import MICRODATA, microdata_model
+from orchestration.deliveries.publication import microdata_model
 from orchestration.deliveries.pseudonyms import scheme_of
-from orchestration.deliveries.spec import column_differences, delivery_models, model_name
+from orchestration.deliveries.spec import (column_differences, delivery_models,
+                                           model_columns_in_warehouse, model_name)
 from orchestration.protocols import load_registry
 from orchestration.protocols.registry import Protocol, Registry
 from orchestration.foundations.warehouse import POOL, connect
@@ -143,7 +144,8 @@ def dependencies(protocol: Protocol) -> list[dg.AssetKey]:
     """The dbt models the writer reads: every delivery model and each microdata model."""
     deps = [model_asset_key(protocol.id, f.id) for f in protocol.delivery_files]
     deps += [dg.AssetKey(["deliveries", microdata_model(protocol.id, f.id)])
-             for f in protocol.delivery_files if (protocol.id, f.id) in MICRODATA]
+             for f in protocol.delivery_files
+             if f.publication is not None and f.publication.microdata is not None]
     return deps
 
 
@@ -228,7 +230,7 @@ def build_column_checks(protocol_ids: list[str] | None = None) -> dg.AssetChecks
                 key = dg.AssetCheckKey(model_asset_key(m.protocol.id, m.delivery.id), CHECK_NAME)
                 if key not in selected:
                     continue
-                columns = writer.model_columns_in_warehouse(con, m.name)
+                columns = model_columns_in_warehouse(con, m.name)
                 problems = (column_differences(m.protocol, m.delivery, columns) if columns
                             else [f"table deliveries.{m.name} does not exist"])
                 yield dg.AssetCheckResult(

@@ -8,17 +8,16 @@ An **exchange** is one delivery a protocol owes: for one counting (reference) da
 job starts, and a last day until which a missed start is made up (the schedule only ticks while
 the daemon runs). The rules:
 
-- The registry gives exchange windows (zorgthuis: "tweede helft van oktober", ...). The window
-  lies in the first occurrence of its month on or after the counting date (so the single
-  exchange for 15 January and 15 May is the September after them, as
-  ``calendar.zorgthuis_exchanges`` reads the protocol). The exchange day is the **first school
-  day in the window**; it is made up until the window's last day.
-- The registry gives counting dates but no windows (duo_leerplicht: state on 15 October,
-  15 December, 15 February; antwerpen_okan: state on 1 October, 1 February, 30 June): a state is
-  known once its day is over, so the exchange day is **the day after** the counting date
-  (``calendar.duo_exchange_after``), made up during ``CATCH_UP`` days.
-- A ``yearly`` protocol without counting dates (vtc_2015_34): LOCAL FALLBACK, see
-  ``YEARLY_FALLBACK_COUNTING_DATE``.
+- The registry gives exchange windows (e.g. "tweede helft van oktober"), resolved by
+  ``orchestration.protocols.dates.exchange_windows``: a window lies in the first occurrence of
+  its month on or after the counting date (so a single September exchange for 15 January and
+  15 May is the September after them). The exchange day is the **first school day in the
+  window**; it is made up until the window's last day.
+- The registry gives counting dates but no windows (e.g. a state on 15 October, 15 December,
+  15 February): a state is known once its day is over, so the exchange day is **the day after**
+  the counting date (``calendar.duo_exchange_after``), made up during ``CATCH_UP`` days.
+- A ``yearly`` protocol whose text names no counting date is planned for the
+  ``assumed_counting_date`` its registry entry declares (with the reason).
 
 A delivery is due only while the protocol is valid on the exchange day and on the day the
 schedule asks (renewals included); otherwise the answer is a refusal that names the validity
@@ -34,25 +33,14 @@ from dataclasses import dataclass
 
 from orchestration.foundations import calendar as cal
 from orchestration.foundations import school_year as sy
-from orchestration.protocols.registry import CountingDate, Protocol
+from orchestration.protocols.dates import counting_dates_in, exchange_windows
+from orchestration.protocols.registry import Protocol
 
 # How long after its exchange day a delivery without a protocol window may still start (the
 # daemon may have been down on the day). Project choice: the texts state no window.
 CATCH_UP = dt.timedelta(days=14)
 
-# LOCAL FALLBACK (registry gap): a ``yearly`` protocol that names no counting date is delivered
-# once per school year, for the state on the official pupil count day (first school day of
-# February, DOMAIN.md §5). The registry should state the date itself, as a counting date of
-# vtc_2015_34 (``periodicity.counting_dates``); once it does, this fallback is no longer used.
-YEARLY_FALLBACK_COUNTING_DATE = CountingDate(
-    name="first_school_day_of_february", rule="first_school_day_of_month", month=2,
-    description="LOCAL FALLBACK: yearly delivery for the state on the official pupil count day.",
-    protocol_wording="(not in the text: project fallback)")
-
 SCHEDULED_KINDS = ("periodic", "yearly")
-
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
 
 
 @dataclass(frozen=True)
@@ -93,58 +81,20 @@ def is_scheduled(protocol: Protocol) -> bool:
     return protocol.periodicity.kind in SCHEDULED_KINDS
 
 
-def counting_dates_of(protocol: Protocol) -> list[CountingDate]:
-    dates = list(protocol.periodicity.counting_dates)
-    if not dates and protocol.periodicity.kind == "yearly":
-        return [YEARLY_FALLBACK_COUNTING_DATE]
-    return dates
-
-
-def resolve_counting_date(rule: CountingDate, school_year: str) -> dt.date:
-    """A registry counting date in a school year, resolved by the calendar module.
-
-    Names the calendar knows (``calendar.counting_dates`` and ``duo_reference_dates``) are taken
-    from it, so Python, the dbt seed and the schedules agree; other names follow the rule.
-    """
-    known = {**cal.counting_dates(school_year), **cal.duo_reference_dates(school_year)}
-    if rule.name in known:
-        return known[rule.name]
-    start = sy.start_year(school_year)
-    year = start if rule.month >= 9 else start + 1
-    if rule.rule == "first_school_day_of_month":
-        return cal.first_school_day_of_month(year, rule.month)
-    day = dt.date(year, rule.month, rule.day or 1)
-    return cal.first_school_day_on_or_after(day) if rule.rule == "date_or_next_school_day" else day
-
-
-def _window_dates(window: str, after: dt.date) -> tuple[dt.date, dt.date]:
-    """``second_half_of_october`` -> (16 October, 31 October) of the first October that does
-    not end before ``after``; ``first_half_of_...`` -> the 1st to the 15th."""
-    half, month_name = window.split("_", 1)[0], window.rsplit("_", 1)[1]
-    month = _MONTH_NAMES.index(month_name) + 1
-    year = after.year if month >= after.month else after.year + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
-    if half == "first":
-        return dt.date(year, month, 1), dt.date(year, month, 15)
-    return dt.date(year, month, 16), last
-
-
 def exchanges_in(protocol: Protocol, school_year: str) -> list[PlannedExchange]:
     """Every exchange the protocol owes for the counting dates of one school year."""
-    dates = {c.name: resolve_counting_date(c, school_year) for c in counting_dates_of(protocol)}
     planned: list[PlannedExchange] = []
     if protocol.periodicity.exchanges:
-        for ex in protocol.periodicity.exchanges:
-            counting = dates[ex.counting_date]
-            start, end = _window_dates(ex.window, counting)
+        for name, counting, list_kind, start, end, window in exchange_windows(protocol,
+                                                                              school_year):
             first_school_day = cal.first_school_day_on_or_after(start)
             if first_school_day > end:  # a window without school days: its first day
                 first_school_day = start
-            how = f"first school day of the {ex.window.replace('_', ' ')}"
-            planned.append(PlannedExchange(protocol.id, school_year, ex.counting_date, counting,
-                                           ex.list_kind, first_school_day, end, how))
+            how = f"first school day of the {window.replace('_', ' ')}"
+            planned.append(PlannedExchange(protocol.id, school_year, name, counting,
+                                           list_kind, first_school_day, end, how))
     else:
-        for name, counting in dates.items():
+        for name, counting in counting_dates_in(protocol, school_year).items():
             day = cal.duo_exchange_after(counting)
             planned.append(PlannedExchange(protocol.id, school_year, name, counting, "state", day,
                                            day + CATCH_UP - dt.timedelta(days=1),

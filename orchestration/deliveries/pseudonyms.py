@@ -3,13 +3,14 @@
 A recipient never sees the internal ``pupil_key``. Each pseudonymised protocol gets its own key,
 derived from the master key with HKDF (``pseudonymisation.protocol_key``) from the protocol id,
 its pseudonym scheme and its ``key_version`` in the registry; a ``per_school_year`` scheme gets
-one key per school year (vtc_2015_34: records of different years cannot be linked). The
+one key per school year (records of different years cannot be linked). The
 pseudonym of a pupil is::
 
     <PREFIX><key version>-<first 32 hex characters of HMAC-SHA256(protocol key, pupil_key)>
 
-e.g. ``DOM1-3f9c...``: an opaque string, never 11 digits, that names its scheme and key version
-so a recipient (and a test) can tell codes of different keys apart.
+e.g. ``DOM1-3f9c...`` (the link group's ``prefix`` in the registry): an opaque string, never 11
+digits, that names its scheme and key version so a recipient (and a test) can tell codes of
+different keys apart.
 
 Inside DuckDB the same value comes from SQL macros that :func:`register_pseudonym_macros` creates
 on a connection (the dbt-duckdb plugin calls it for every dbt connection):
@@ -36,13 +37,6 @@ from orchestration.foundations.pseudonymisation import (MasterKey, hmac_hex, mas
 
 HASHED_SCOPES = ("protocol", "school_year")
 HEX_CHARACTERS = 32  # 128 bits of the HMAC: collisions are negligible at population scale
-
-# Readable prefixes per link group; any other group gets the first three letters of its id.
-PREFIXES = {
-    "dom_nummer": "DOM",  # naft_evaluation: the "dom nummer" shared by DOV and BINC files
-    "unique_person_code": "APC",  # antwerpen_okan: the Antwerp unique person code (11a-11c)
-    "school_year_key": "SJK",  # vtc_2015_34: the per-school-year "sleutel"
-}
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ def scheme_of(protocol: Protocol) -> Scheme | None:
     group = groups[0]
     version = protocol.pseudonym.key_version
     assert version is not None  # the registry requires it for hashed schemes
-    prefix = PREFIXES.get(group.id, group.id[:3].upper())
+    prefix = group.prefix or group.id[:3].upper()  # the registry's readable prefix
     return Scheme(protocol.id, protocol.pseudonym.scheme, group.key_scope, version,
                   f"{prefix}{version}-")
 

@@ -9,6 +9,8 @@ let the writer fill them at delivery time and record what it delivered:
     delivered     = model columns    - link columns             + filled at delivery time
                   = registry columns, in registry order
 
+Which columns are filled at delivery time, and which link columns a model carries for that, is
+declared per delivery file in the registry (``filled_at_delivery``); nothing here names a protocol.
 Every person-level model carries ``pupil_key`` (never delivered) so the writer can record the
 delivered pupils in ``audit.delivered_records`` (GDPR art. 19). :func:`delivered_columns` is the
 one rule the column checks, the generated dbt YAML and the writer all use;
@@ -18,92 +20,16 @@ one rule the column checks, the generated dbt YAML and the writer all use;
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-from orchestration.protocols.registry import DeliveryFile, Protocol, Registry
+import duckdb
 
-Source = Literal["insz_register", "rijksregister_identity", "duo_identity", "request"]
-
-
-@dataclass(frozen=True)
-class LinkColumn:
-    name: str
-    type: str
-    description: str
-
-
-@dataclass(frozen=True)
-class Fill:
-    """A delivered column the writer fills at delivery time, from the vault or the request."""
-
-    column: str
-    source: Source
-    source_column: str  # column in the vault table or the request file
-
-
-@dataclass(frozen=True)
-class DeliveryTimeFills:
-    links: tuple[LinkColumn, ...] = ()  # besides pupil_key
-    fills: tuple[Fill, ...] = ()
-    why: str = ""
-
-    @property
-    def filled(self) -> set[str]:
-        return {f.column for f in self.fills}
-
+from orchestration.protocols.registry import DeliveryFile, Fill, LinkColumn, Protocol, Registry
 
 PUPIL_KEY = LinkColumn(
-    "pupil_key", "varchar",
-    "Internal pupil key (HMAC of the INSZ). Never delivered: the writer drops it, uses it to "
-    "fill identification from the vault where the protocol allows it, and records the "
+    name="pupil_key", type="varchar",
+    description="Internal pupil key (HMAC of the INSZ). Never delivered: the writer drops it, uses "
+    "it to fill identification from the vault where the protocol allows it, and records the "
     "delivered pupils in audit.delivered_records.")
-
-_RR_FILE = LinkColumn(
-    "rijksregister_file_sha256", "varchar",
-    "SHA-256 of the Rijksregister extract the child's row came from: with "
-    "rijksregister_source_row it locates the identity in the vault. Never delivered.")
-_RR_ROW = LinkColumn(
-    "rijksregister_source_row", "bigint",
-    "Row of the child in that Rijksregister extract. Never delivered.")
-_DUO_RECORD = LinkColumn(
-    "duo_record_key", "varchar",
-    "Internal key of the candidate DUO record; the writer swaps it for DUO's fictitious number "
-    "from the vault. Never delivered.")
-
-# Per (protocol, file): the columns filled outside dbt (identified and request-answer
-# deliveries) and any extra internal columns the writer needs and drops (a disclosure-support
-# denominator). Every other delivery comes whole from its dbt model.
-FILLED_AT_DELIVERY: dict[tuple[str, str], DeliveryTimeFills] = {
-    ("zorgthuis", "verification_list"): DeliveryTimeFills(
-        fills=(Fill("insz", "insz_register", "insz"),),
-        why="the verification list carries the INSZ (identification allowed by the protocol)"),
-    ("duo_leerplicht", "follow_up_list"): DeliveryTimeFills(
-        links=(_RR_FILE, _RR_ROW, _DUO_RECORD),
-        fills=(Fill("insz", "insz_register", "insz"),
-               Fill("last_name", "rijksregister_identity", "naam"),
-               Fill("first_names", "rijksregister_identity", "voornamen"),
-               Fill("street", "rijksregister_identity", "straat"),
-               Fill("house_number", "rijksregister_identity", "huisnummer"),
-               Fill("duo_fictitious_number", "duo_identity", "fictief_nummer")),
-        why="the follow-up list identifies the child for the compulsory-education cell"),
-    ("vtc_2015_35", "admission_check"): DeliveryTimeFills(
-        fills=(Fill("insz", "request", "insz"),),
-        why="the answer is keyed on the INSZ of the request line"),
-    ("vtc_2015_31", "hr_certificates"): DeliveryTimeFills(
-        fills=(Fill("insz", "request", "insz"),),
-        why="the answer is keyed on the INSZ of the request line"),
-    ("naft_evaluation", "dov_semi_aggregated"): DeliveryTimeFills(
-        links=(LinkColumn(
-            "population_count", "integer",
-            "Number of school-age young people living in the area: the denominator of the share, "
-            "used by disclosure control to suppress small areas. Never delivered."),),
-        why="disclosure control needs the denominator of the share"),
-    ("vtc_2015_29", "maastricht_pilot"): DeliveryTimeFills(
-        fills=(Fill("request_id", "request", "request_id"),),
-        why="the answer echoes the requester's own line reference, never the INSZ"),
-}
-
-_NONE = DeliveryTimeFills()
 
 
 def model_name(protocol_id: str, file_id: str) -> str:
@@ -111,19 +37,23 @@ def model_name(protocol_id: str, file_id: str) -> str:
     return f"{protocol_id}__{file_id}"
 
 
-def fills_of(protocol: Protocol, delivery: DeliveryFile) -> DeliveryTimeFills:
-    return FILLED_AT_DELIVERY.get((protocol.id, delivery.id), _NONE)
+def fills_of(delivery: DeliveryFile) -> list[Fill]:
+    """The columns of a file the writer fills at delivery time (registry ``filled_at_delivery``)."""
+    return list(delivery.filled_at_delivery.fills) if delivery.filled_at_delivery else []
 
 
-def link_columns(protocol: Protocol, delivery: DeliveryFile) -> list[LinkColumn]:
+def link_columns(delivery: DeliveryFile) -> list[LinkColumn]:
+    """The internal columns a delivery model carries and the writer drops: ``pupil_key`` for a
+    person-level file, plus the registry's ``filled_at_delivery.links``."""
     base = [PUPIL_KEY] if delivery.person_level else []
-    return base + list(fills_of(protocol, delivery).links)
+    links = delivery.filled_at_delivery.links if delivery.filled_at_delivery else []
+    return base + list(links)
 
 
 def model_columns(protocol: Protocol, delivery: DeliveryFile) -> list[tuple[str, str]]:
     """The columns (name, DuckDB type) the dbt model must have: its enforced contract."""
-    filled = fills_of(protocol, delivery).filled
-    return [(c.name, c.type) for c in link_columns(protocol, delivery)] + \
+    filled = set(delivery.filled_columns)
+    return [(c.name, c.type) for c in link_columns(delivery)] + \
         [(v.name, v.type) for v in delivery.variables if v.name not in filled]
 
 
@@ -131,8 +61,8 @@ def delivered_columns(protocol: Protocol, delivery: DeliveryFile,
                       columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """What a model with ``columns`` delivers: minus link columns, plus the delivery-time
     fills (typed as the registry types them). Equal to the registry's columns when in order."""
-    links = {c.name for c in link_columns(protocol, delivery)}
-    fills = fills_of(protocol, delivery).filled
+    links = {c.name for c in link_columns(delivery)}
+    fills = delivery.filled_columns
     kept = {name: type_ for name, type_ in columns if name not in links}
     registry_types = dict(protocol.columns(delivery.id))
     for name in fills:
@@ -150,11 +80,11 @@ def column_differences(protocol: Protocol, delivery: DeliveryFile,
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         problems.append(f"duplicate columns {duplicates}")
-    links = {c.name for c in link_columns(protocol, delivery)}
+    links = {c.name for c in link_columns(delivery)}
     missing_links = sorted(links - set(names))
     if missing_links:
         problems.append(f"missing internal link columns {missing_links}")
-    fills = fills_of(protocol, delivery).filled
+    fills = set(delivery.filled_columns)
     leaked = sorted(fills & set(names))
     if leaked:
         problems.append(f"columns {leaked} must be filled at delivery time, not held in the "
@@ -172,6 +102,16 @@ def column_differences(protocol: Protocol, delivery: DeliveryFile,
             problems.append(f"column {name} is {actual[name]}, the registry says "
                             f"{expected[name]}")
     return problems
+
+
+def model_columns_in_warehouse(con: duckdb.DuckDBPyConnection, model: str
+                               ) -> list[tuple[str, str]]:
+    """The (name, type) columns of table ``deliveries.<model>`` as built; empty when absent."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'deliveries' "
+        "and table_name = ? order by ordinal_position", [model]).fetchall()
+    return [(name, type_) for name, type_ in rows]
 
 
 def normalise_type(duckdb_type: str) -> str:

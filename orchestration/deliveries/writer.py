@@ -9,18 +9,19 @@ For one protocol (and, for on-request protocols, one request file) :func:`delive
    allows a second delivery of a once-only protocol, or re-sending files identical to the last
    delivery, and is then logged (``deliveries_log``, a ``forced_action`` audit event); when
    nothing needed forcing it is ignored, and the outcome says so;
-2. **checks** every delivery model's columns against the registry (``spec.column_differences``)
-   and stops on any difference;
-3. **assembles** each file: the registry's columns in registry order; identification the
-   protocol allows (zorgthuis, duo_leerplicht) is taken from the vault at this moment, and
-   request answers (vtc_2015_35, vtc_2015_31, vtc_2015_29) are joined to the request file here,
-   so no INSZ or name ever sits in the warehouse; aggregated files with small-count suppression
-   pass through the disclosure hook (``publication.publish``);
-4. **writes** every file as Parquet and as CSV (semicolon, UTF-8), split as the protocol states
+2. **assembles** each file from what its delivery model holds, in registry order. The whitelist
+   has one gate before this step: the model's enforced dbt contract and the blocking Dagster
+   check ``columns_match_registry``, so the writer neither checks nor casts the model's columns
+   again. Columns the registry declares ``filled_at_delivery`` are taken from the vault at this
+   moment (identification the protocol allows), or from the request file (request answers,
+   joined as the registry's ``request_answers`` says), so no INSZ or name ever sits in the
+   warehouse; aggregated files with small-count suppression pass through the disclosure hook
+   (``publication.publish``);
+3. **writes** every file as Parquet and as CSV (semicolon, UTF-8), split as the protocol states
    (one file per school year, per reference date, or one per delivery), plus a Frictionless
    ``datapackage.json``, into a folder in the restricted zone (``staging``) that is renamed into
    the outbox only when complete and recorded: a recipient never sees half a delivery;
-5. **records** the delivery (``deliveries_log.deliveries``), the delivered pupil keys
+4. **records** the delivery (``deliveries_log.deliveries``), the delivered pupil keys
    (``audit.delivered_records``) and the audit events (delivery, vault use, forced delivery).
 
 Order, so a crash at any point is recovered by the next delivery
@@ -50,8 +51,7 @@ import duckdb
 from orchestration.foundations import school_year as sy
 from orchestration.deliveries import datapackage, log, publication, requests, staging
 from orchestration.deliveries.pseudonyms import scheme_of
-from orchestration.deliveries.spec import (column_differences, fills_of, link_columns,
-                                           model_name)
+from orchestration.deliveries.spec import fills_of, link_columns, model_name
 from orchestration.protocols import load_registry
 from orchestration.protocols.registry import DeliveryFile, Protocol, Registry
 from orchestration.foundations.settings import PROJECT_ROOT, Paths, paths
@@ -61,14 +61,20 @@ logger = logging.getLogger(__name__)
 
 Status = Literal["delivered", "refused", "unchanged", "no_request"]
 
-# How a request file meets the answer model: which join, and defaults for unmatched lines.
-REQUEST_ANSWERS: dict[str, tuple[str, dict[str, str]]] = {
-    # every requested person answered: LED rows, else the last enrolment, else one NONE row
-    "vtc_2015_35": ("left", {"answer_source": "'NONE'"}),
-    # one row per certificate of a requested person; nobody else
-    "vtc_2015_31": ("inner", {}),
-    # one row per request line, carrying only the requester's reference
-    "vtc_2015_29": ("left", {}),
+# Where each kind of delivery-time fill comes from (the registry's ``Fill.source``): the alias
+# and join of its vault table, and the model's link columns the join uses.
+VAULT_JOINS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "insz_register": ("ir", "left join vault.insz_register as ir on ir.pupil_key = m.pupil_key",
+                      ()),
+    "rijksregister_identity": (
+        "rr", "left join vault.identity_rijksregister_children as rr "
+        "on rr._source_file_sha256 = m.rijksregister_file_sha256 "
+        "and rr._source_row = m.rijksregister_source_row",
+        ("rijksregister_file_sha256", "rijksregister_source_row")),
+    "duo_identity": (
+        "duo", "left join (select record_key, min(fictief_nummer) as fictief_nummer "
+        "from vault.identity_duo_registrations group by record_key) as duo "
+        "on duo.record_key = m.duo_record_key", ("duo_record_key",)),
 }
 PERIOD_DATE_COLUMNS = ("counting_date", "reference_date")
 # The Dagster op of a delivery asset is named after its key ``delivery/<protocol_id>``.
@@ -77,10 +83,6 @@ FORCE_OP_PREFIX = "delivery__"
 
 class DeliveryError(RuntimeError):
     """A delivery that must not go out as it is (the message says why, never a value)."""
-
-
-class ColumnMismatch(DeliveryError):
-    """A delivery model's columns differ from the registry: the delivery is stopped."""
 
 
 @dataclass(frozen=True)
@@ -208,28 +210,6 @@ def _sql_path(path: Path) -> str:
 # ------------------------------------------------------------------------------------ assembly
 
 
-def model_columns_in_warehouse(con: duckdb.DuckDBPyConnection, model: str
-                               ) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = 'deliveries' "
-        "and table_name = ? order by ordinal_position", [model]).fetchall()
-    return [(name, type_) for name, type_ in rows]
-
-
-def check_model(con: duckdb.DuckDBPyConnection, protocol: Protocol,
-                delivery: DeliveryFile) -> None:
-    model = model_name(protocol.id, delivery.id)
-    columns = model_columns_in_warehouse(con, model)
-    if not columns:
-        raise ColumnMismatch(f"{protocol.id}/{delivery.id}: table deliveries.{model} does not "
-                             "exist (did its dbt model build?)")
-    problems = column_differences(protocol, delivery, columns)
-    if problems:
-        raise ColumnMismatch(f"{protocol.id}/{delivery.id}: deliveries.{model} does not match "
-                             f"the registry: {'; '.join(problems)}")
-
-
 def _ensure_vault(con: duckdb.DuckDBPyConnection, p: Paths) -> None:
     attached = con.execute("select count(*) from duckdb_databases() "
                            "where database_name = 'vault'").fetchone()[0]
@@ -255,52 +235,55 @@ def _load_request(con: duckdb.DuckDBPyConnection, request: requests.Request) -> 
     con.execute("drop table __request")
 
 
+def _literal(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
 def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
              table: str, request: requests.Request | None = None) -> None:
     """Create temp table ``table``: the delivered columns in registry order, plus
-    ``__pupil_key`` (person-level files) and any disclosure-support column."""
+    ``__pupil_key`` (person-level files) and any disclosure-support column.
+
+    A model column is taken as the model holds it (its contract types it); only the columns the
+    registry fills at delivery time are cast, to the registry's type."""
     model = model_name(protocol.id, delivery.id)
-    fills = {f.column: f for f in fills_of(protocol, delivery).fills}
-    links = [c.name for c in link_columns(protocol, delivery)]
-    joins: list[str] = []
+    fills = {f.column: f for f in fills_of(delivery)}
     base = f"deliveries.{_q(model)} as m"
+    defaults: dict[str, str | int | bool] = {}
     if request is not None:
-        how, defaults = REQUEST_ANSWERS[protocol.id]
-        base = (f"__request_keys as r {'left' if how == 'left' else 'inner'} join "
+        answers = protocol.request_answers
+        if answers is None:
+            raise DeliveryError(f"{protocol.id} declares no request_answers in the registry")
+        defaults = answers.defaults
+        base = (f"__request_keys as r {answers.join} join "
                 f"deliveries.{_q(model)} as m on m.pupil_key = r.pupil_key")
-    else:
-        defaults = {}
     sources = {f.source for f in fills.values()}
-    if "insz_register" in sources:
-        joins.append("left join vault.insz_register as ir on ir.pupil_key = m.pupil_key")
-    if "rijksregister_identity" in sources:
-        joins.append("left join vault.identity_rijksregister_children as rr "
-                     "on rr._source_file_sha256 = m.rijksregister_file_sha256 "
-                     "and rr._source_row = m.rijksregister_source_row")
-    if "duo_identity" in sources:
-        joins.append("left join (select record_key, min(fictief_nummer) as fictief_nummer "
-                     "from vault.identity_duo_registrations group by record_key) as duo "
-                     "on duo.record_key = m.duo_record_key")
-    alias = {"insz_register": "ir", "rijksregister_identity": "rr", "duo_identity": "duo",
-             "request": "r"}
+    joins = [VAULT_JOINS[source][1] for source in VAULT_JOINS if source in sources]
     selects = []
     for v in delivery.variables:
         if v.name in fills:
             fill = fills[v.name]
-            source = "reference" if (fill.source == "request" and fill.source_column ==
-                                     "request_id") else fill.source_column
-            expression = f"{alias[fill.source]}.{_q(source)}"
+            if fill.source == "request":
+                column = "reference" if fill.source_column == "request_id" else fill.source_column
+                expression = f"r.{_q(column)}"
+            else:
+                expression = f"{VAULT_JOINS[fill.source][0]}.{_q(fill.source_column)}"
+            expression = f"cast({expression} as {v.type})"
         else:
             expression = f"m.{_q(v.name)}"
         if v.name in defaults:
-            expression = f"coalesce({expression}, {defaults[v.name]})"
-        selects.append(f"cast({expression} as {v.type}) as {_q(v.name)}")
+            expression = f"coalesce({expression}, {_literal(defaults[v.name])})"
+        selects.append(f"{expression} as {_q(v.name)}")
     if delivery.person_level:
         key = "r.pupil_key" if request is not None else "m.pupil_key"
         selects.append(f"{key} as __pupil_key")
-    support = [name for name in links if name not in ("pupil_key",) and
-               name not in {"rijksregister_file_sha256", "rijksregister_source_row",
-                            "duo_record_key"}]
+    lookups = {c for _, _, columns in VAULT_JOINS.values() for c in columns}
+    support = [c.name for c in link_columns(delivery)
+               if c.name != "pupil_key" and c.name not in lookups]
     selects += [f"m.{_q(name)} as {_q(name)}" for name in support]
     order = "order by r.line" if request is not None else ""
     con.execute(f"create or replace temp table {table} as select {', '.join(selects)} "
@@ -310,7 +293,8 @@ def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deliv
 def protect(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
             table: str, p: Paths | None = None, release: str = "") -> publication.Publication:
     """Pass an aggregated file through the disclosure hook, replacing the temp table by what may
-    be delivered (the registry's columns, typed as the registry types them)."""
+    be delivered (the registry's columns, typed as the registry types them: the published table
+    comes back through pandas, which does not keep DuckDB's types)."""
     arrow = con.sql(f"select * from {table}").to_arrow_table()
     result = publication.publish(arrow, protocol, delivery, con,
                                  restricted=p.restricted if p else None, release=release)
@@ -390,7 +374,9 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             con: duckdb.DuckDBPyConnection | None = None) -> Outcome:
     """Deliver one protocol (one request, for on-request protocols). Never raises for a
     refusal: the outcome says ``refused`` and why. Raises :class:`DeliveryError` when a
-    delivery must be stopped (a model that does not match the registry, an invalid package)."""
+    delivery must be stopped (an invalid package, a file that cannot be protected). The
+    models' columns are not checked here: the blocking check ``columns_match_registry`` and
+    the models' enforced contracts stop a delivery whose model differs from the registry."""
     p = p or paths()
     registry = registry or load_registry()
     protocol = registry.protocol(protocol_id)
@@ -426,8 +412,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
     log.ensure_tables(con)
     scheme = scheme_of(protocol)
     key_version = scheme.key_version if scheme else None
-    needs_vault = request is not None or any(fills_of(protocol, f).fills
-                                             for f in protocol.delivery_files)
+    needs_vault = request is not None or any(fills_of(f) for f in protocol.delivery_files)
     if needs_vault:
         _ensure_vault(con, p)
     if request is not None:
@@ -444,7 +429,6 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         con.execute("create or replace temp table __delivered (file_id varchar, "
                     "pupil_key varchar)")
         for delivery in protocol.delivery_files:
-            check_model(con, protocol, delivery)
             table = f"__file_{delivery.id}"
             assemble(con, protocol, delivery, table, request)
             if publication.needs_protection(delivery):
@@ -488,7 +472,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
                                        con)
         final = outbox / delivery_id
         vault_columns = sorted({f.column for d in protocol.delivery_files
-                                for f in fills_of(protocol, d).fills})
+                                for f in fills_of(d)})
         properties = {
             "title": f"{protocol.title} - delivery {delivery_id}",
             "protocol_id": protocol.id,
@@ -641,7 +625,7 @@ def recover_staged_deliveries(con: duckdb.DuckDBPyConnection, p: Paths,
         protocol_id, final, files, key_version, forced_reason, request_id = row
         protocol = registry.protocol(protocol_id)
         vault_columns = sorted({x.column for d in protocol.delivery_files
-                                for x in fills_of(protocol, d).fills})
+                                for x in fills_of(d)})
         descriptor = json.loads((folder / "datapackage.json").read_text())
         _audit_delivery(protocol, folder.name, json.loads(files), key_version, forced_reason,
                         "forced delivery" if forced_reason else None, None, vault_columns,
@@ -675,7 +659,7 @@ def recover_staged_deliveries(con: duckdb.DuckDBPyConnection, p: Paths,
         protocol_id, final, files, key_version, forced_reason, request_id = row
         protocol = registry.protocol(protocol_id)
         vault_columns = sorted({x.column for d in protocol.delivery_files
-                                for x in fills_of(protocol, d).fills})
+                                for x in fills_of(d)})
         descriptor = json.loads((folder / "datapackage.json").read_text())
         _audit_delivery(protocol, folder.name, json.loads(files), key_version, forced_reason,
                         "forced delivery" if forced_reason else None, None,
@@ -710,8 +694,8 @@ def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
         return [deliver(protocol_id, p=p, registry=registry, today=today,
                         force_reason=force_reason, con=con)]
     answered = log.answered_requests(con, protocol_id)
-    pending = requests.pending_requests(p, protocol_id, answered,
-                                        need_reference=protocol_id == "vtc_2015_29")
+    pending = requests.pending_requests(
+        p, protocol_id, answered, need_reference=protocol.answers_with_request_reference)
     if not pending:
         day = today or dt.date.today()
         refusal = validity_refusal(protocol, day)

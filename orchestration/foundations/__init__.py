@@ -8,4 +8,5 @@ above it (a test reads the import graph).
 - ``warehouse``: opening the warehouse and the vault, the one concurrency pool
 - ``audit``: the append-only, hash-chained audit trail everything writes to
 - ``hashing``: a file's SHA-256
+- ``generated_files``: writing and drift-checking files generated from a declaration (dbt YAML)
 """

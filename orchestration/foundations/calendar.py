@@ -1,4 +1,4 @@
-"""The Flemish school calendar and every counting and exchange date the protocols name.
+"""The Flemish school calendar and the counting dates the protocols and the marts name.
 
 Why this module exists: the data-sharing protocols state their dates as calendar rules ("first
 school day of October", "15 January or the first school day after", "second half of September"),
@@ -22,6 +22,9 @@ holidays before 2010, so dates before 2010 are refused rather than answered wron
 COVID-19 suspensions of lessons (such as spring 2020; DOMAIN.md marks their dates [UNVERIFIED])
 were not school holidays and do not move counting dates; they are deliberately not modelled.
 
+The protocols' exchange windows ("second half of October") are stated once, in the protocol
+registry, and resolved on this calendar by ``orchestration.protocols.dates``.
+
 School years are keys such as ``"2023-24"`` (see :mod:`orchestration.foundations.school_year`). Run
 ``python -m orchestration.foundations.calendar`` (not ``python orchestration/foundations/calendar.py``, which would shadow
 the standard library's ``calendar``) to regenerate the seed.
@@ -35,7 +38,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import holidays
 from holidays.constants import PUBLIC, SCHOOL
@@ -60,8 +63,6 @@ SEED_FIRST_SCHOOL_YEAR = sy.key(sy.FIRST_SCHOOL_YEAR)  # 2015-16
 SEED_LAST_SCHOOL_YEAR = sy.key(sy.LAST_SCHOOL_YEAR + 1)  # 2026-27
 SEED_COLUMNS = ("school_year", "counting_date_name", "counting_date")
 
-ListKind = Literal["provisional", "definitive", "single"]
-
 
 class HolidayPeriod(NamedTuple):
     """A named run of consecutive school-holiday days, first and last day included."""
@@ -69,16 +70,6 @@ class HolidayPeriod(NamedTuple):
     name: str
     start: dt.date
     end: dt.date
-
-
-class Exchange(NamedTuple):
-    """One zorgthuis delivery: which list, for which counting date, in which window (inclusive)."""
-
-    counting_date_name: str
-    counting_date: dt.date
-    list_kind: ListKind
-    window_start: dt.date
-    window_end: dt.date
 
 
 class CountingDateRow(NamedTuple):
@@ -257,46 +248,6 @@ def zorgthuis_counting_dates(school_year: str) -> dict[str, dt.date]:
         "zorgthuis_february": dates["first_school_day_of_february"],
         "zorgthuis_may": dates["may_15"],
     }
-
-
-def _second_half_of_month(year: int, month: int) -> tuple[dt.date, dt.date]:
-    """"De tweede helft van de maand": the 16th to the last day of the month, both included."""
-    return dt.date(year, month, 16), _last_day_of_month(year, month)
-
-
-def zorgthuis_exchanges(school_year: str) -> list[Exchange]:
-    """Every zorgthuis list Opgroeien delivers for a school year, with its delivery window.
-
-    Protocol seed 003, art. 5: "Een voorlopige lijst voor situatiedatum eerste schooldag van
-    februari wordt bezorgd in de tweede helft van de maand februari — een definitieve lijst wordt
-    bezorgd in de tweede helft van de maand mei. Een voorlopige lijst voor situatiedatum eerste
-    schooldag van oktober wordt bezorgd in de tweede helft van de maand oktober— een definitieve
-    lijst wordt bezorgd in de tweede helft van de maand november. Voor de situatiedata '15 januari
-    of de eerste schooldag erna' en '15 mei of de eerste schooldag erna' volstaat een eenmalige
-    uitwisseling in de [2de] helft van september." (The scan reads "29 helft", an OCR slip for
-    "2de".)
-
-    The article does not say which September. It can only be the September after the counting
-    date, i.e. the start of the NEXT school year (September of ``start_year + 1``): the September
-    of the same school year lies before both dates. That reading is ours, not the protocol's.
-
-    Sorted by window start; a later list for the same date supersedes the earlier one.
-    """
-    start = sy.start_year(school_year)
-    dates = zorgthuis_counting_dates(school_year)
-    plan: list[tuple[str, ListKind, int, int]] = [
-        ("zorgthuis_october", "provisional", start, 10),
-        ("zorgthuis_october", "definitive", start, 11),
-        ("zorgthuis_february", "provisional", start + 1, 2),
-        ("zorgthuis_february", "definitive", start + 1, 5),
-        ("zorgthuis_january", "single", start + 1, 9),
-        ("zorgthuis_may", "single", start + 1, 9),
-    ]
-    exchanges = [
-        Exchange(name, dates[name], kind, *_second_half_of_month(year, month))
-        for name, kind, year, month in plan
-    ]
-    return sorted(exchanges, key=lambda e: (e.window_start, e.counting_date))
 
 
 def duo_reference_dates(school_year: str) -> dict[str, dt.date]:

@@ -11,12 +11,15 @@ and which columns are personal identifiers that must never reach the warehouse:
 
 Raw warehouse tables keep the source's own column names (lower case) as text; dbt staging types
 and renames them. Ingestion only guarantees that every value parses as its declared type.
+What a file becomes in raw is ``raw_layout``; the dbt source YAML
+(``dbt_project/models/staging/_sources.yml``, ``python -m orchestration.ingestion.dbt_yaml``)
+and the Dagster asset descriptions are generated from this contract, never written by hand.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ColumnType = Literal["text", "int", "date", "flag", "school_year", "insz"]
@@ -24,6 +27,14 @@ Sensitivity = Literal["plain", "insz", "vault"]
 
 BELGIAN_DATE = "%d/%m/%Y"  # dd/mm/yyyy, as Flemish agencies send dates
 DUTCH_DATE = "%d-%m-%Y"  # dd-mm-yyyy, as DUO sends dates
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    """One source system: its inbox folder and, in a line, who sends what."""
+
+    name: str  # inbox folder under data/inbox/, e.g. discimus
+    description: str
 
 
 @dataclass(frozen=True)
@@ -55,11 +66,23 @@ class SourceFile:
     date_format: str = BELGIAN_DATE
     key_columns: tuple[str, ...] = ()  # the source's own record key (raw names), for reports
     reference_date_column: str | None = None  # column holding the extract's reference date
-    protocols: tuple[str, ...] = field(default=())
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """The protocols whose data this file type carries: those whose registry entry names it
+        in ``draws_on`` (the registry says which sources a protocol uses, not this module)."""
+        from orchestration.protocols.registry import load_registry
+
+        return tuple(p.id for p in load_registry().drawing_on(self.file_type))
 
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
+
+    @property
+    def table_description(self) -> str:
+        """What the raw table holds and who sends it."""
+        return f"{self.description} Source: {self.owner} ({self.source})."
 
     def match(self, file_name: str) -> re.Match[str] | None:
         return re.fullmatch(self.pattern, file_name)
@@ -73,6 +96,18 @@ def _c(header: str, type: ColumnType = "text", required: bool = False,
 SCHOOL_YEAR_FILE = r"(?P<school_year>\d{4}-\d{4})\.csv"
 REFERENCE_DATE_FILE = r"(?P<reference_date>\d{4}-\d{2}-\d{2})"
 
+SOURCE_SYSTEMS: tuple[SourceSystem, ...] = (
+    SourceSystem("discimus",
+                 "Discimus (AGODI): enrolments, pupil characteristics, absences, attests"),
+    SourceSystem("led", "LED (AHOVOKS): certificates and diplomas"),
+    SourceSystem("binc", "BINC (Opgroeien): NAFT trajectories, beneficiaries, providers"),
+    SourceSystem("zorgthuis", "Opgroeien: lists of pupils with a zorgthuis per counting date"),
+    SourceSystem("duo", "DUO (NL): pupils living in Belgium at a Dutch school (no INSZ)"),
+    SourceSystem("rijksregister",
+                 "Rijksregister: compulsory-school-age children in Flanders and Brussels"),
+    SourceSystem("school_register", "School register (AGODI/DOV): schools, branches, capacity"),
+)
+
 SOURCE_FILES: tuple[SourceFile, ...] = (
     # ---------------------------------------------------------------- Discimus (AGODI)
     SourceFile(
@@ -83,8 +118,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="Enrolments in primary and secondary education, one row per enrolment "
         "period in an administratieve groep, with the pupil's characteristics at enrolment.",
         key_columns=("inschrijving_id",),
-        protocols=("naft_evaluation", "antwerpen_okan", "duo_leerplicht", "vtc_2015_35",
-                   "vtc_2015_29", "vtc_2015_34"),
         columns=(
             _c("Inschrijving_id", "text", True, description="Discimus' own enrolment reference"),
             _c("INSZ", "insz", True, "insz", "national number (NN or BIS)"),
@@ -122,7 +155,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="The four OKI pupil characteristics, one row per pupil per school year "
         "(state on the first school day of February).",
         key_columns=("insz", "schooljaar"),
-        protocols=("naft_evaluation", "antwerpen_okan"),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
@@ -139,7 +171,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"discimus_afwezigheden_" + SCHOOL_YEAR_FILE,
         description="Absences per pupil per school per school year, in half days.",
         key_columns=("insz", "schooljaar", "instellingsnummer"),
-        protocols=("naft_evaluation",),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
@@ -158,7 +189,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"discimus_attesten_" + SCHOOL_YEAR_FILE,
         description="End-of-year attests (A/B/C) per pupil per school year.",
         key_columns=("insz", "schooljaar", "instellingsnummer"),
-        protocols=("naft_evaluation", "antwerpen_okan"),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Schooljaar", "school_year", True),
@@ -178,7 +208,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"led_bewijzen_" + SCHOOL_YEAR_FILE,
         description="Certificates and diplomas registered in LED, one row per certificate.",
         key_columns=("bewijsreferte",),
-        protocols=("naft_evaluation", "antwerpen_okan", "vtc_2015_35", "vtc_2015_31"),
         columns=(
             _c("Bewijsreferte", "text", True, description="LED's own certificate reference"),
             _c("INSZ", "insz", True, "insz"),
@@ -220,7 +249,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"binc_naft_trajecten_" + SCHOOL_YEAR_FILE,
         description="NAFT trajectories (individual, collective, mixed), one row per trajectory.",
         key_columns=("traject_id",),
-        protocols=("naft_evaluation",),
         columns=(
             _c("Traject_id", "text", True),
             _c("Schooljaar", "school_year", True),
@@ -247,7 +275,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"binc_naft_begunstigden_" + SCHOOL_YEAR_FILE,
         description="Young people with an individual NAFT trajectory, one row per trajectory and pupil.",
         key_columns=("traject_id", "insz"),
-        protocols=("naft_evaluation",),
         columns=(
             _c("Traject_id", "text", True),
             _c("INSZ", "insz", True, "insz"),
@@ -267,7 +294,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         pattern=r"binc_naft_aanbieders_" + SCHOOL_YEAR_FILE,
         description="NAFT providers, one row per provider per school year.",
         key_columns=("aanbieder_id",),
-        protocols=("naft_evaluation",),
         columns=(
             _c("Aanbieder_id", "text", True),
             _c("Schooljaar", "school_year", True),
@@ -287,7 +313,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="Pupils meeting the indicator 'leerling met een zorgthuis' on a counting date.",
         key_columns=("insz", "teldatum"),
         reference_date_column="teldatum",
-        protocols=("zorgthuis",),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Teldatum", "date", True),
@@ -305,7 +330,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         date_format=DUTCH_DATE,
         key_columns=("fictief_nummer",),
         reference_date_column="peildatum",
-        protocols=("duo_leerplicht",),
         columns=(
             _c("Fictief_nummer", "text", True, "vault", "DUO's fictitious unique number"),
             _c("Achternaam", "text", True, "vault"),
@@ -329,7 +353,6 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         description="All compulsory-school-age children domiciled in Flanders and Brussels.",
         key_columns=("insz", "referentiedatum"),
         reference_date_column="referentiedatum",
-        protocols=("duo_leerplicht",),
         columns=(
             _c("INSZ", "insz", True, "insz"),
             _c("Naam", "text", True, "vault"),
@@ -403,8 +426,19 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
     ),
 )
 
-SOURCES: tuple[str, ...] = tuple(dict.fromkeys(f.source for f in SOURCE_FILES))
+SOURCES: tuple[str, ...] = tuple(s.name for s in SOURCE_SYSTEMS)
+BY_SOURCE: dict[str, SourceSystem] = {s.name: s for s in SOURCE_SYSTEMS}
 BY_FILE_TYPE: dict[str, SourceFile] = {f.file_type: f for f in SOURCE_FILES}
+
+
+def _check_systems() -> None:
+    """Every file type belongs to a declared system and every system sends a file type."""
+    disagree = {f.source for f in SOURCE_FILES} ^ set(SOURCES)
+    if disagree:
+        raise ValueError(f"source systems and file types disagree: {sorted(disagree)}")
+
+
+_check_systems()
 
 
 def file_types_of(source: str) -> list[SourceFile]:

@@ -100,7 +100,7 @@ def protocol_refusal(spec: SourceFile, registry: Registry, day: dt.date) -> str 
     Only protocols the registry knows count. A file type that serves no protocol (the school
     register) is reference data and always admitted.
     """
-    known = [registry.protocols[pid] for pid in spec.protocols if pid in registry.protocols]
+    known = registry.drawing_on(spec.file_type)
     if not known or any(p.is_valid_on(day) for p in known):
         return None
     parts = []

@@ -1,8 +1,9 @@
 """Dagster assets of governed ingestion: one multi-asset per source, one asset per file type.
 
 The graph reads ``inbox/<source>`` (the landing folder, an external asset) -> ``raw/<file_type>``
-(these assets) -> ``staging`` (dbt). Each run loads the new files of the requested school years;
-metadata shows, per file type, received = loaded + quarantined and the files taken.
+(these assets) -> ``staging`` (dbt). Descriptions and column tables come from the source
+contract (orchestration/foundations/sources.py). Each run loads the new files of the requested
+school years; metadata shows, per file type, received = loaded + quarantined and the files taken.
 """
 
 
@@ -10,28 +11,17 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration.foundations import settings
+from orchestration.foundations import audit, settings
+from orchestration.foundations.sources import BY_SOURCE, SOURCES, file_types_of
+from orchestration.foundations.warehouse import POOL, connect
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.ingestion.load import FileResult
 from orchestration.platform.asset_keys import inbox_asset_key, raw_asset_key
 from orchestration.platform.partitions import school_year_partitions
-from orchestration.foundations.sources import SOURCES, file_types_of
-from orchestration.foundations.warehouse import POOL, connect
-
-SOURCE_DESCRIPTIONS = {
-    "discimus": "Discimus (AGODI): enrolments, pupil characteristics, absences, attests",
-    "led": "LED (AHOVOKS): certificates and diplomas",
-    "binc": "BINC (Opgroeien): NAFT trajectories, beneficiaries, providers",
-    "zorgthuis": "Opgroeien: lists of pupils with a zorgthuis per counting date",
-    "duo": "DUO (NL): pupils living in Belgium at a Dutch school (no INSZ)",
-    "rijksregister": "Rijksregister: compulsory-school-age children in Flanders and Brussels",
-    "school_register": "School register (AGODI/DOV): schools, branches, capacity",
-}
-
 
 inbox_specs = [
     dg.AssetSpec(inbox_asset_key(s), group_name="inbox",
-                 description=f"Landing folder data/inbox/{s}/ — {SOURCE_DESCRIPTIONS[s]}",
+                 description=f"Landing folder data/inbox/{s}/ — {BY_SOURCE[s].description}",
                  kinds={"file"})
     for s in SOURCES
 ]
@@ -85,7 +75,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         pool=POOL,
         can_subset=False,
         description=f"Load new files from data/inbox/{source}/ into raw tables, the vault and "
-                    f"quarantine. {SOURCE_DESCRIPTIONS[source]}.",
+                    f"quarantine. {BY_SOURCE[source].description}.",
     )
     def _ingest(context: dg.AssetExecutionContext):
         p = settings.paths()

@@ -12,8 +12,11 @@ from orchestration.foundations import settings
 from orchestration.linkage import duo
 from orchestration.foundations.warehouse import POOL, connect
 from orchestration.platform.asset_keys import DUO_LINKS_KEY, DUO_REVIEW_KEY
+from orchestration.protocols import load_registry
 
 _DEPS = [dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])]
+# the protocols that use the linked DUO registrations, as the registry says (draws_on)
+_PROTOCOLS = ", ".join(p.id for p in load_registry().drawing_on("duo_registrations"))
 
 
 def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
@@ -54,12 +57,12 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
                      description="DUO pupils (no INSZ) linked to Rijksregister children per DUO "
                      "reference date (same or nearest earlier extract) on name, first names, "
                      "birth date and address: record_key, peildatum, pupil_key, method, score. "
-                     "Protocol duo_leerplicht. No names, addresses or INSZ leave the vault.",
-                     metadata={"protocol": "duo_leerplicht", "table": "linkage.duo_links"}),
+                     f"Protocol {_PROTOCOLS}. No names, addresses or INSZ leave the vault.",
+                     metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_links"}),
         dg.AssetSpec(DUO_REVIEW_KEY, deps=_DEPS, group_name="linkage", kinds={"duckdb"},
                      description="DUO records that could not be linked automatically (no_candidate,"
                      " uncertain, conflict), for the compulsory-education cell's manual review.",
-                     metadata={"protocol": "duo_leerplicht", "table": "linkage.duo_review"}),
+                     metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_review"}),
     ],
     pool=POOL,
     can_subset=False,

@@ -96,6 +96,12 @@ EducationLevel = Literal["nursery", "primary", "secondary", "higher", "adult"]
 CountingRule = Literal["first_school_day_of_month", "calendar_date", "date_or_next_school_day"]
 ListKind = Literal["provisional", "definitive", "single"]
 OneFilePer = Literal["school_year", "reference_date", "request", "delivery"]
+# Where the delivery writer takes a column it fills at delivery time (never held in dbt): the
+# vault's INSZ register, the vault's Rijksregister or DUO identities, or the request file.
+FillSource = Literal["insz_register", "rijksregister_identity", "duo_identity", "request"]
+# dbt exposure type: analysis (research, statistics) or application (operational use).
+ExposureType = Literal["analysis", "application"]
+RequestJoin = Literal["left", "inner"]
 
 MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july",
                            "august", "september", "october", "november", "december")
@@ -288,6 +294,23 @@ class CountingDate(_Model):
         return self
 
 
+class AssumedCountingDate(_Model):
+    """A counting date the text does not state: the project's choice, with its reason (so a
+    yearly protocol can be scheduled). Same rules and names as :class:`CountingDate`."""
+
+    name: SnakeId
+    rule: CountingRule
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+    description: Text
+    reason: Text
+
+    def as_counting_date(self) -> CountingDate:
+        return CountingDate(name=self.name, rule=self.rule, month=self.month, day=self.day,
+                            description=self.description,
+                            protocol_wording=f"(not in the text: {self.reason})")
+
+
 class Exchange(_Model):
     """One exchange of a list for a counting date, in a window such as second_half_of_october."""
 
@@ -312,11 +335,16 @@ class Periodicity(_Model):
     counting_dates: list[CountingDate] = Field(default_factory=list)
     exchanges: list[Exchange] = Field(default_factory=list)
     adjustable: bool = False  # the parties may change the dates by mutual agreement
+    # a date the text does not state, chosen by the project so a yearly protocol can be scheduled
+    assumed_counting_date: AssumedCountingDate | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Periodicity:
         if self.once_only and self.kind != "once":
             raise ValueError("once_only requires kind: once")
+        if self.assumed_counting_date is not None and self.counting_dates:
+            raise ValueError("assumed_counting_date is only for a protocol whose text states no "
+                             "counting date")
         names = [c.name for c in self.counting_dates]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate counting date names in {names}")
@@ -325,6 +353,13 @@ class Periodicity(_Model):
                 raise ValueError("exchange for undeclared counting date "
                                  f"{exchange.counting_date!r}")
         return self
+
+    @property
+    def scheduled_counting_dates(self) -> list[CountingDate]:
+        """The counting dates deliveries are planned for: the text's, else the assumed one."""
+        if self.counting_dates or self.assumed_counting_date is None:
+            return list(self.counting_dates)
+        return [self.assumed_counting_date.as_counting_date()]
 
     def counting_date(self, name: str) -> CountingDate:
         for c in self.counting_dates:
@@ -360,6 +395,9 @@ class LinkGroup(_Model):
     key_scope: KeyScope
     description: Text
     files: Annotated[list[SnakeId], Field(min_length=1)]
+    # readable start of a hashed pseudonym (``DOM`` -> ``DOM1-<hex>``); default: the first three
+    # letters of the id in capitals
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")] | None = None
 
 
 class Pseudonym(_Model):
@@ -520,6 +558,79 @@ class Period(_Model):
         return self
 
 
+class LinkColumn(_Model):
+    """An internal column a delivery model carries and the writer drops (never delivered): the
+    key that finds an identity in the vault, or a figure disclosure control needs."""
+
+    name: SnakeId
+    type: ColumnType
+    description: Text
+
+
+class Fill(_Model):
+    """A delivered column the writer fills at delivery time from the vault or the request file,
+    so it never sits in the warehouse."""
+
+    column: SnakeId
+    source: FillSource
+    source_column: SnakeId  # column of the vault table or of the request file
+
+
+class FilledAtDelivery(_Model):
+    why: Text
+    fills: list[Fill] = Field(default_factory=list)
+    links: list[LinkColumn] = Field(default_factory=list)  # besides pupil_key
+
+
+class Measures(_Model):
+    """For primary suppression of the aggregated model: which columns are counts, and which
+    figures rest on which counts (hidden with them)."""
+
+    counts: list[SnakeId] = Field(default_factory=list)
+    derived: dict[SnakeId, list[SnakeId]] = Field(default_factory=dict)
+
+
+class MicrodataColumn(_Model):
+    name: SnakeId
+    type: ColumnType
+    description: Text
+
+
+class Microdata(_Model):
+    """The never-delivered microdata model ``<protocol>__<file>__microdata`` (one row per unit)
+    from which disclosure control publishes the file. The protocol's module
+    (``orchestration/deliveries/protocols/<protocol>.py``) maps the published table to the
+    file's columns with a function named after the file."""
+
+    grain: Text
+    columns: Annotated[list[MicrodataColumn], Field(min_length=1)]
+    pupil_key: SnakeId  # the column that counts distinct units
+    by: list[SnakeId] = Field(default_factory=list)
+    dims: list[SnakeId | list[SnakeId]]  # a column, or a hierarchy (coarse to fine)
+    rate_outcome: SnakeId | None = None
+    school_column: SnakeId | None = None
+    policy_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _columns_declared(self) -> Microdata:
+        names = {c.name for c in self.columns}
+        used = [self.pupil_key, *self.by, *(self.rate_outcome, self.school_column)]
+        for dim in self.dims:
+            used += dim if isinstance(dim, list) else [dim]
+        unknown = sorted({u for u in used if u is not None} - names)
+        if unknown:
+            raise ValueError(f"microdata names undeclared columns {unknown}")
+        return self
+
+
+class Publication(_Model):
+    """How a file with ``suppress_small_counts`` is published: from microdata through
+    disclosure control, or (without microdata) primary suppression of its measures."""
+
+    measures: Measures
+    microdata: Microdata | None = None
+
+
 class DeliveryFile(_Model):
     id: SnakeId
     description: Text
@@ -533,6 +644,8 @@ class DeliveryFile(_Model):
     variables: Annotated[list[Variable], Field(min_length=1)]
     variables_complete: bool = True  # False: the available text does not enumerate them all
     notes: list[Text] = Field(default_factory=list)
+    filled_at_delivery: FilledAtDelivery | None = None
+    publication: Publication | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> DeliveryFile:
@@ -557,7 +670,38 @@ class DeliveryFile(_Model):
             if self.kind != "aggregate" or self.person_level or not self.suppress_small_counts:
                 raise ValueError(f"file {self.id}: a {self.audience} output must be a "
                                  "non-person-level aggregate with small-count suppression")
+        if self.suppress_small_counts != (self.publication is not None):
+            raise ValueError(f"file {self.id}: a file with suppress_small_counts needs a "
+                             "publication (measures, optionally microdata), and only such a file "
+                             "has one")
+        if self.publication is not None:
+            m = self.publication.measures
+            unknown = sorted({*m.counts, *m.derived, *(c for b in m.derived.values() for c in b)}
+                             - {*names, *self.link_column_names})
+            if unknown:
+                raise ValueError(f"file {self.id}: publication measures name unknown columns "
+                                 f"{unknown}")
+        if self.filled_at_delivery is not None:
+            filled = [f.column for f in self.filled_at_delivery.fills]
+            unknown = sorted(set(filled) - set(names))
+            if unknown:
+                raise ValueError(f"file {self.id}: filled_at_delivery fills {unknown}, which are "
+                                 "not columns of the file")
+            clash = sorted(set(self.link_column_names) & set(names))
+            if clash:
+                raise ValueError(f"file {self.id}: link columns {clash} are delivered columns")
         return self
+
+    @property
+    def filled_columns(self) -> list[str]:
+        """Delivered columns the writer fills at delivery time (never held in dbt)."""
+        fills = self.filled_at_delivery.fills if self.filled_at_delivery else []
+        return [f.column for f in fills]
+
+    @property
+    def link_column_names(self) -> list[str]:
+        links = self.filled_at_delivery.links if self.filled_at_delivery else []
+        return [c.name for c in links]
 
     @property
     def column_names(self) -> list[str]:
@@ -572,6 +716,35 @@ class DeliveryFile(_Model):
             if v.name == name:
                 return v
         raise KeyError(f"file {self.id} has no column {name!r}; columns: {self.column_names}")
+
+
+class SourceUse(_Model):
+    """A source file type a protocol draws on (``orchestration.foundations.sources``), and the
+    school years of it the protocol covers when the text limits them. In YAML a bare file type
+    stands for an unlimited use."""
+
+    file_type: SnakeId
+    school_year_from: SchoolYear | None = None
+    school_year_to: SchoolYear | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_file_type(cls, value: Any) -> Any:
+        return {"file_type": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SourceUse:
+        _check_year_order(self.school_year_from, self.school_year_to)
+        return self
+
+
+class RequestAnswers(_Model):
+    """How a request file meets the answer model (on-request protocols): ``left`` answers every
+    request line (a line without a match gets ``defaults``, column -> value), ``inner`` only
+    lines with a match."""
+
+    join: RequestJoin
+    defaults: dict[SnakeId, str | int | bool] = Field(default_factory=dict)
 
 
 class Protocol(_Model):
@@ -592,6 +765,10 @@ class Protocol(_Model):
     disclosure: Disclosure
     security: list[Text] = Field(default_factory=list)
     delivery_files: Annotated[list[DeliveryFile], Field(min_length=1)]
+    # the source file types (orchestration.foundations.sources) whose data the protocol uses
+    draws_on: Annotated[list[SourceUse], Field(min_length=1)]
+    exposure_type: ExposureType  # the protocol as a dbt exposure
+    request_answers: RequestAnswers | None = None
     digest_disagreements: list[Text] = Field(default_factory=list)
     decisions: list[Text] = Field(default_factory=list)
 
@@ -603,6 +780,16 @@ class Protocol(_Model):
             raise ValueError(f"duplicate delivery file ids {duplicates}")
         if self.validity.valid_from < self.date_signed:
             raise ValueError("valid_from is before date_signed")
+        if (self.pseudonym.scheme == "request_by_insz") != (self.request_answers is not None):
+            raise ValueError("request_answers is required for, and only for, the "
+                             "request_by_insz scheme")
+        if len(self.file_types) != len(set(self.file_types)):
+            raise ValueError(f"duplicate source file types in draws_on {self.file_types}")
+        if self.request_answers is not None:
+            columns = {v.name for f in self.delivery_files for v in f.variables}
+            unknown = sorted(set(self.request_answers.defaults) - columns)
+            if unknown:
+                raise ValueError(f"request_answers defaults name unknown columns {unknown}")
         end = self.retention.research_assignment_end
         if end is not None and self.validity.valid_until is not None and \
                 self.validity.valid_until > end:
@@ -649,6 +836,25 @@ class Protocol(_Model):
         return self.validity.effective_until
 
     @property
+    def file_types(self) -> list[str]:
+        """The source file types the protocol draws on (``draws_on``)."""
+        return [use.file_type for use in self.draws_on]
+
+    def source_use(self, file_type: str) -> SourceUse:
+        for use in self.draws_on:
+            if use.file_type == file_type:
+                return use
+        raise KeyError(f"protocol {self.id} does not draw on {file_type!r}")
+
+    @property
+    def answers_with_request_reference(self) -> bool:
+        """True when an answer echoes the requester's own line reference (``request_id``), so
+        every request line must carry one."""
+        return any(fill.source == "request" and fill.source_column == "request_id"
+                   for f in self.delivery_files for fill in
+                   (f.filled_at_delivery.fills if f.filled_at_delivery else []))
+
+    @property
     def is_pseudonymised(self) -> bool:
         """True when deliveries carry keyed pseudonyms instead of real identifiers."""
         return self.pseudonym.scheme in ("per_protocol", "shared_within_protocol",
@@ -674,6 +880,11 @@ class Registry(_Model):
 
     def valid_on(self, day: dt.date) -> list[Protocol]:
         return [p for p in self.protocols.values() if p.is_valid_on(day)]
+
+    def drawing_on(self, file_type: str) -> list[Protocol]:
+        """The protocols that use a source file type, in id order."""
+        return [self.protocols[pid] for pid in self.ids
+                if file_type in self.protocols[pid].file_types]
 
 
 def _check_year_order(first: str | None, last: str | None) -> None:

@@ -11,7 +11,8 @@ Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>
   plain record key (``Inschrijving_id=...``, ``Bewijsreferte=...``, ``Traject_id=...``). Never a
   pupil key, an INSZ, a name, or anything from another source.
 
-For ``antwerpen_okan`` (article 7: a yearly follow-up meeting), ``<outbox>/quality/antwerpen_okan/
+For every protocol whose article 7 asks for a yearly follow-up meeting (the registry's
+``quality.follow_up_meeting``; today ``antwerpen_okan``), ``<outbox>/quality/<protocol>/
 yearly/<year>/quality_summary.md`` counts the findings on the DOV sources that feed the protocol:
 by source, category and status, deadlines met or missed, days to resolution. Counts only.
 """
@@ -33,7 +34,6 @@ from orchestration.foundations.sources import SOURCES, file_types_of
 
 CSV_COLUMNS = ("finding_id", "article7_category", "rule", "file", "row", "own_record_key",
                "column")
-FOLLOW_UP_PROTOCOL = "antwerpen_okan"
 
 
 def outbox(p: settings.Paths | None = None) -> Path:
@@ -163,8 +163,7 @@ def _summary(source: str, findings: list[dict], n_records: int, today: dt.date) 
 
 
 def write_follow_up_summary(con: duckdb.DuckDBPyConnection, p: settings.Paths,
-                            today: dt.date | None = None,
-                            protocol_id: str = FOLLOW_UP_PROTOCOL) -> list[Path]:
+                            today: dt.date | None, protocol_id: str) -> list[Path]:
     """The yearly quality summary of one protocol (counts only), one file per calendar year in
     which findings under it were reported, and always the current year."""
     today = today or dt.date.today()
@@ -223,5 +222,15 @@ def write_all(con: duckdb.DuckDBPyConnection, p: settings.Paths, today: dt.date 
     """Every source's report for today (None = nothing to report) and the yearly summary."""
     register.ensure_schema(con)
     out = {s: write_source_report(con, p, s, today) for s in (sources or SOURCES)}
-    write_follow_up_summary(con, p, today)
+    for protocol in follow_up_protocols():
+        write_follow_up_summary(con, p, today, protocol)
     return out
+
+
+def follow_up_protocols() -> list[str]:
+    """The protocols whose article 7 asks for a yearly follow-up meeting (registry
+    ``quality.follow_up_meeting``): each gets a yearly quality summary."""
+    from orchestration.protocols import load_registry
+
+    return [p.id for p in load_registry().protocols.values()
+            if p.quality.follow_up_meeting == "yearly"]

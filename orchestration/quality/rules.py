@@ -216,16 +216,27 @@ def seed_codes(name: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------ registry facts
 
 
-@lru_cache(maxsize=1)
-def naft_period() -> tuple[str, str]:
-    """School years (short form) of the NAFT BINC files, from the protocol registry."""
+def _registry_exchanges(file_type: str, school_year: str):
+    """The exchanges of the protocols drawing on a file type, for one school year."""
+    from orchestration.protocols import load_registry
+    from orchestration.protocols.dates import exchange_windows
+
+    return [e for p in load_registry().drawing_on(file_type)
+            for e in exchange_windows(p, school_year)]
+
+
+@lru_cache(maxsize=None)
+def source_period(file_type: str) -> tuple[str, str]:
+    """School years (short form) of a source file type that its protocols cover, from the
+    registry (``draws_on`` with ``school_year_from``/``school_year_to``)."""
     from orchestration.protocols import load_registry
 
-    naft = load_registry().protocol("naft_evaluation")
-    periods = {(f.period.school_year_from, f.period.school_year_to)
-               for f in naft.delivery_files if f.id.startswith("binc_")}
-    if len(periods) != 1:
-        raise ValueError(f"the NAFT BINC files disagree on their period: {periods}")
+    periods = {(u.school_year_from, u.school_year_to)
+               for p in load_registry().drawing_on(file_type) for u in p.draws_on
+               if u.file_type == file_type}
+    if len(periods) != 1 or None in next(iter(periods)):
+        raise ValueError(f"the protocols drawing on {file_type} state no single period: "
+                         f"{periods}")
     first, last = periods.pop()
     return first, last
 
@@ -346,7 +357,7 @@ def expected_slots(spec: SourceFile) -> list[tuple[str, str, str, str | None]]:
             kinds = {"provisional": "voorlopig", "definitive": "definitief", "single": "definitief"}
             variants = [{"reference_date": e.counting_date.isoformat(),
                          "list_kind": kinds[e.list_kind]}
-                        for e in calendar.zorgthuis_exchanges(year)]
+                        for e in _registry_exchanges(spec.file_type, year)]
         else:
             variants = [{"reference_date": d.isoformat()}
                         for d in calendar.duo_reference_dates(year).values()]
@@ -664,7 +675,7 @@ def _absence_rules(spec: SourceFile) -> list[Rule]:
 
 
 def _naft_period_rule(spec: SourceFile) -> Rule:
-    first, last = naft_period()
+    first, last = source_period(spec.file_type)
     year = "coalesce(b.schooljaar, b._school_year)" if _has(spec, "Schooljaar") else \
         "b._school_year"
     dates = ""

@@ -1,8 +1,8 @@
 """Retention rules from the registry, turned into a plan of erasures: pure functions, no IO.
 
 The registry says how long each protocol's data may be kept (``retention``); ``sources.py`` says
-which protocols each source file type serves (``SourceFile.protocols``). A file type's data may be
-erased only when **every** protocol it serves allows it:
+which protocols each source file type serves (the registry's ``draws_on``). A file type's data may
+be erased only when **every** protocol it serves allows it:
 
 - a protocol with ``not_stated`` retention keeps the data (Discimus, LED: AGODI's own master data
   serve protocols without a term, so they are never erased here);
@@ -132,7 +132,7 @@ def _years(term: str | None) -> str:
 
 def type_rule(spec: SourceFile, registry: Registry) -> TypeRule:
     """Combine the retention of every registry protocol that ``spec`` serves."""
-    protocols = [registry.protocols[pid] for pid in spec.protocols if pid in registry.protocols]
+    protocols = registry.drawing_on(spec.file_type)
     ids = tuple(p.id for p in protocols)
     wipe = [(p.retention.landing_wipe_after, p) for p in protocols
             if p.retention.landing_wipe_after

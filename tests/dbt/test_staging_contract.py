@@ -1,19 +1,27 @@
 """The dbt staging layer follows the source contract (orchestration/foundations/sources.py).
 
-Every SourceFile must have a dbt source table shaped like its raw table and a staging model
-``stg_<file_type>`` with its own YAML that states the grain, so a new source file type cannot be
-forgotten in dbt. Only the YAML and SQL files are read: no dbt run and no warehouse needed.
+The dbt source ``raw`` (``_sources.yml``) is generated from the contract and the committed file
+must equal what the contract generates; if that test fails after a contract change, run
+``python -m orchestration.ingestion.dbt_yaml``. Every SourceFile must have a dbt source table
+shaped like its raw table and a staging model ``stg_<file_type>`` with its own YAML that states
+the grain, so a new source file type cannot be forgotten in dbt. Only the YAML and SQL files are
+read: no dbt run and no warehouse needed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 
-from orchestration.foundations.sources import SOURCE_FILES, SourceFile
+from orchestration.foundations import generated_files
+from orchestration.foundations.sources import (BY_FILE_TYPE, BY_SOURCE, SOURCE_FILES, SOURCES,
+                                               SourceFile)
+from orchestration.ingestion import dbt_yaml
+from orchestration.ingestion.assets import inbox_specs, source_assets
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 STAGING = DBT_PROJECT / "models" / "staging"
@@ -48,7 +56,8 @@ def _staging_models() -> dict[str, tuple[Path, dict]]:
 
 
 def _raw_columns(spec: SourceFile) -> list[str]:
-    """The raw table's columns as ingestion writes them (see the brief in sources.py)."""
+    """The raw table's columns as ingestion writes them, stated again here from the rule in
+    raw_layout's docstring, so a wrong ``raw_layout.raw_table`` cannot pass unseen."""
     columns = []
     for c in spec.columns:
         if c.sensitivity == "insz":
@@ -63,6 +72,61 @@ def _raw_columns(spec: SourceFile) -> list[str]:
 
 def _test_names(tests: list) -> set[str]:
     return {t if isinstance(t, str) else next(iter(t)) for t in tests or []}
+
+
+def test_the_committed_sources_yaml_equals_the_yaml_generated_from_the_contract():
+    assert generated_files.differences(dbt_yaml.render()) == []
+    assert dbt_yaml.main(["--check"]) == 0
+
+
+def test_a_change_of_the_contract_is_drift_until_the_yaml_is_regenerated(tmp_path: Path):
+    path = tmp_path / "_sources.yml"
+    assert generated_files.differences(dbt_yaml.render(path=path)) == [f"{path}: missing"]
+    assert generated_files.write(dbt_yaml.render(path=path)) == [path]
+    assert generated_files.write(dbt_yaml.render(path=path)) == []  # nothing changed
+    spec = BY_FILE_TYPE["discimus_absences"]
+    first = dataclasses.replace(spec.columns[3], description="half days expected, renamed")
+    changed = dataclasses.replace(spec, columns=(*spec.columns[:3], first, *spec.columns[4:]))
+    files = tuple(changed if f is spec else f for f in SOURCE_FILES)
+    assert generated_files.differences(dbt_yaml.render(files, path)) == [f"{path}: differs"]
+    generated_files.write(dbt_yaml.render(files, path))
+    table = _yaml_text_tables(path.read_text(encoding="utf-8"))["discimus_absences"]
+    assert {"name": first.name,
+            "description": "Halve_dagen_aanwezig_verwacht: half days expected, renamed "
+                           "(integer as text)"} in table["columns"]
+
+
+def _yaml_text_tables(text: str) -> dict[str, dict]:
+    (source,) = yaml.safe_load(text)["sources"]
+    return {t["name"]: t for t in source["tables"]}
+
+
+@pytest.mark.parametrize("spec", SOURCE_FILES, ids=FILE_TYPES)
+def test_each_source_column_is_described_from_the_contract(spec: SourceFile):
+    described = {c["name"]: c["description"] for c in _source_tables()[spec.file_type]["columns"]}
+    assert _source_tables()[spec.file_type]["description"].startswith(spec.description)
+    for column in spec.columns:
+        if column.sensitivity != "plain":
+            assert column.name not in described  # only plain columns reach raw
+            continue
+        text = described[column.name]
+        assert text.startswith(column.header)
+        assert column.description in text
+        if column.type == "date":  # the file type's own date format, as its spec writes it
+            assert text.endswith("(date as text, dd-mm-yyyy)" if spec.source == "duo"
+                                 else "(date as text, dd/mm/yyyy)")
+    for name in ("pupil_key", "record_key", *PROVENANCE):
+        assert described.get(name, "{{ doc(").startswith("{{ doc("), name  # one docs block
+
+
+def test_the_dagster_ingestion_assets_are_described_by_the_contract():
+    inbox = {spec.key.path[-1]: spec for spec in inbox_specs}
+    assert list(inbox) == list(SOURCES)
+    for source, asset in zip(SOURCES, source_assets, strict=True):
+        assert inbox[source].description.endswith(BY_SOURCE[source].description)
+        assert BY_SOURCE[source].description in asset.op.description
+        raw = {key.path[-1]: spec.description for key, spec in asset.specs_by_key.items()}
+        assert raw == {f.file_type: f.description for f in SOURCE_FILES if f.source == source}
 
 
 def test_the_dbt_source_tables_are_exactly_the_source_file_types():

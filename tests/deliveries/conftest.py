@@ -102,14 +102,15 @@ def build(p, protocol_ids, rows: int = 4, registry=None, vault_people: int = 4) 
                                              model.delivery.period, i))
                 marks = ", ".join("?" for _ in columns)
                 con.execute(f"insert into deliveries.{model.name} values ({marks})", values)
-            micro = publication.MICRODATA.get((model.protocol.id, model.delivery.id))
+            published = model.delivery.publication
+            micro = published.microdata if published is not None else None
             if micro is not None:
                 name = publication.microdata_model(model.protocol.id, model.delivery.id)
-                ddl = ", ".join(f'"{n}" {t}' for n, t, _ in micro.columns)
+                ddl = ", ".join(f'"{c.name}" {c.type}' for c in micro.columns)
                 con.execute(f"create or replace table deliveries.{name} ({ddl})")
                 for i in range(rows * 6):
                     values = []
-                    for n, t, _ in micro.columns:
+                    for n, t in ((c.name, c.type) for c in micro.columns):
                         if n in ("pupil_key", "record_key"):
                             values.append(f"key-{i}")
                         elif n == "school_year":

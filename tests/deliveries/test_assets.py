@@ -22,6 +22,8 @@ REGISTRY = load_registry()
 INSIDE_NAFT = dt.date(2026, 6, 1)
 REASON = "IDEA Consult lost the files (ticket 123)"
 
+pytestmark = pytest.mark.integration  # Dagster materialisations
+
 
 def _fake_dbt_models(protocol_id: str, extra_column: str | None = None) -> dg.AssetsDefinition:
     """Stands in for the dbt models of one protocol: builds their tables like dbt would."""

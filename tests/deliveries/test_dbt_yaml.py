@@ -24,7 +24,8 @@ def test_the_committed_yaml_equals_the_yaml_generated_from_the_registry():
 def test_every_delivery_file_has_exactly_one_sql_model_and_no_model_is_orphaned():
     sql = {p.stem for p in DELIVERIES.glob("*/*.sql")}
     expected = {m.name for m in spec.delivery_models(REGISTRY)} | {
-        publication.microdata_model(pid, fid) for pid, fid in publication.MICRODATA}
+        publication.microdata_model(p.id, f.id) for p, f in REGISTRY.all_delivery_files()
+        if f.publication is not None and f.publication.microdata is not None}
     assert sql == expected
     for m in spec.delivery_models(REGISTRY):
         assert (DELIVERIES / m.protocol.id / f"{m.name}.sql").exists(), m.name
@@ -49,14 +50,18 @@ def test_every_model_has_an_enforced_contract_with_the_spec_columns():
             assert "Protocol wording" in c["description"]
 
 
-def test_one_exposure_per_protocol_owned_by_the_recipient_depending_on_its_models():
-    body = yaml.safe_load((DELIVERIES / "_exposures.yml").read_text())
-    exposures = {e["name"]: e for e in body["exposures"]}
+def test_one_exposure_per_protocol_in_its_own_file_owned_by_the_recipient():
+    exposures = {}
+    for pid in REGISTRY.ids:
+        body = yaml.safe_load((DELIVERIES / pid / f"_{pid}.yml").read_text())
+        (exposure,) = body["exposures"]
+        exposures[exposure["name"]] = exposure
     assert set(exposures) == set(REGISTRY.ids)
+    assert not (DELIVERIES / "_exposures.yml").exists()
     for pid, e in exposures.items():
         p = REGISTRY.protocol(pid)
         assert p.parties.recipient.name in e["owner"]["name"]
-        assert e["type"] in ("application", "analysis")
+        assert e["type"] == p.exposure_type
         assert e["depends_on"] == [f"ref('{spec.model_name(pid, f.id)}')"
                                    for f in p.delivery_files]
         for words in ("Purpose:", "Legal basis:", "Validity:", p.text_reference.file):
@@ -65,6 +70,18 @@ def test_one_exposure_per_protocol_owned_by_the_recipient_depending_on_its_model
 
 def test_the_generator_writes_nothing_when_nothing_changed(tmp_path: Path):
     written = dbt_yaml.write(REGISTRY, tmp_path)
-    assert len(written) == len(REGISTRY.ids) + 1
+    assert sorted(written) == sorted(tmp_path / pid / f"_{pid}.yml" for pid in REGISTRY.ids)
     assert dbt_yaml.write(REGISTRY, tmp_path) == []
     assert dbt_yaml.differences(REGISTRY, tmp_path) == []
+
+
+def test_a_generated_file_of_a_removed_protocol_is_stale_and_removed(tmp_path: Path):
+    dbt_yaml.write(REGISTRY, tmp_path)
+    gone = tmp_path / "retired_protocol" / "_retired_protocol.yml"
+    gone.parent.mkdir()
+    gone.write_text(dbt_yaml.HEADER.format(source="retired_protocol.yaml") + "version: 2\n")
+    hand_written = tmp_path / "notes.yml"
+    hand_written.write_text("version: 2\n")
+    assert dbt_yaml.differences(REGISTRY, tmp_path) == [f"{gone}: stale"]  # outside the project
+    assert dbt_yaml.write(REGISTRY, tmp_path) == [gone]
+    assert not gone.exists() and hand_written.exists()

@@ -38,12 +38,15 @@ def test_identification_never_sits_in_a_model():
 
 
 def test_only_identified_and_request_protocols_fill_columns_at_delivery_time():
-    filling = {pid for (pid, _), fills in spec.FILLED_AT_DELIVERY.items() if fills.fills}
+    filling = {p.id for p, f in REGISTRY.all_delivery_files() if spec.fills_of(f)}
+    assert filling == {p.id for p in REGISTRY.protocols.values()
+                       if p.pseudonym.scheme in ("identified", "request_by_insz")}
     assert filling == {"zorgthuis", "duo_leerplicht", "vtc_2015_35", "vtc_2015_31",
                        "vtc_2015_29"}
-    for (pid, fid), fills in spec.FILLED_AT_DELIVERY.items():
-        registry_names = set(REGISTRY.protocol(pid).delivery_file(fid).column_names)
-        assert fills.filled <= registry_names, (pid, fid)
+    for p, f in REGISTRY.all_delivery_files():
+        assert set(f.filled_columns) <= set(f.column_names), (p.id, f.id)
+        request_fills = {fill.source == "request" for fill in spec.fills_of(f)}
+        assert request_fills <= {p.pseudonym.scheme == "request_by_insz"}, (p.id, f.id)
 
 
 def _check(file_id, protocol_id, columns):

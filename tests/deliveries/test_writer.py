@@ -20,6 +20,9 @@ from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import add_renewal, build, pupil_key, synthetic_insz
 from tests.privacy import insz_in_files
 
+# The writer end to end: DuckDB, the vault, Parquet and CSV, the data package, the audit trail.
+pytestmark = pytest.mark.integration
+
 REGISTRY = load_registry()
 INSIDE_NAFT = dt.date(2026, 6, 1)
 
@@ -248,14 +251,23 @@ def test_naft_writes_one_file_per_school_year_of_the_protocol_period(warehouse):
                                                        "2023-24", "2024-25")]
 
 
-def test_a_model_that_differs_from_the_registry_stops_the_delivery(warehouse):
+def test_the_writer_writes_what_the_model_holds_as_the_model_types_it(warehouse):
+    # one gate for the whitelist: the contract and the blocking check (tests/deliveries/
+    # test_assets.py); the writer neither checks nor casts the model's columns again
     build(warehouse, {"zorgthuis"})
-    with connect(warehouse) as con:
-        con.execute("alter table deliveries.zorgthuis__verification_list "
-                    "add column birth_date date")
-    with pytest.raises(writer.ColumnMismatch, match="birth_date"):
-        writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
-    assert _folders(warehouse, "zorgthuis") == []
+    folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
+    with connect(warehouse, read_only=True) as con:
+        for name in ("verification_list", "funding_counts"):
+            model = f"zorgthuis__{name}"
+            held = con.sql(f"select * exclude (pupil_key) from deliveries.{model}"
+                           if name == "verification_list" else
+                           f"select * from deliveries.{model}").to_arrow_table()
+            written = con.sql(
+                f"select * from read_parquet('{folder}/{name}_*.parquet')").to_arrow_table()
+            for field in held.schema:
+                assert written.schema.field(field.name).type == field.type, (model, field.name)
+                assert sorted(map(str, written[field.name].to_pylist())) == \
+                    sorted(map(str, held[field.name].to_pylist())), (model, field.name)
 
 
 def _request(p, protocol_id, name, text):
@@ -339,7 +351,7 @@ def test_the_fallback_without_the_disclosure_package_suppresses_small_counts():
                       "qualified_leaver_count": pa.array([20, 15, 4], pa.int32()),
                       "early_school_leaving_rate": [3 / 23, 12 / 27, 0.0]})
     result = publication._primary_suppression(
-        table, publication.MEASURES[("antwerpen_okan", "monitor_early_school_leaving")],
+        table, protocol.delivery_file("monitor_early_school_leaving").publication.measures,
         protocol.disclosure.small_count_threshold)
     assert result.table["early_school_leaver_count"].to_pylist() == [None, 12, 0]
     assert result.table["qualified_leaver_count"].to_pylist() == [20, 15, None]

@@ -17,6 +17,8 @@ from tests.disclosure.helpers import (COUNTS_ONLY, THRESHOLD, Reader, as_microda
                                       exposures, interior_variables, matches, random_counts,
                                       truth_lookup)
 
+pytestmark = pytest.mark.slow  # integer attacks (scipy milp) on many random tables
+
 DIMS = ["municipality", "category"]
 LEFT_OUT = "category0"
 

@@ -106,6 +106,7 @@ def test_a_valid_id_is_returned_as_is_and_nothing_is_logged(registry, caplog):
     assert caplog.text == ""
 
 
+@pytest.mark.slow
 def test_one_portrait_per_registered_school_each_with_only_its_id(micro, registry):
     some = frozenset(sorted(registry)[:6])
     portraits = school_portraits(micro, POLICY, school_ids=some,

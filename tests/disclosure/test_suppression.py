@@ -17,6 +17,8 @@ from tests.disclosure.helpers import (COUNTS_ONLY, THRESHOLD, Reader, exposures,
                                       interior_variables, library_attack, lines_with_one_hidden,
                                       random_counts, truth_lookup)
 
+pytestmark = pytest.mark.slow  # integer attacks (scipy milp) on many random tables
+
 N_TWO_WAY = 50
 DIMS2 = ["row", "col"]
 

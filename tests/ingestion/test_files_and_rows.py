@@ -18,9 +18,7 @@ HEADER = ";".join(CHARACTERISTICS.headers)
 DUO_HEADER = ";".join(DUO.headers)
 
 
-@pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, "test-master-key-for-unit-tests-only-0123456789")
+pytestmark = pytest.mark.usefixtures("test_master_key")
 
 
 def write(p, source, name, text, bom=False, encoding="utf-8"):

@@ -1,4 +1,4 @@
-"""Fixtures of the operations tests: a test master key, inbox files, synthetic INSZ numbers."""
+"""Helpers of the operations tests: inbox files, synthetic INSZ numbers."""
 
 from __future__ import annotations
 
@@ -6,17 +6,7 @@ import datetime as dt
 import os
 import time
 
-import pytest
 from stdnum.be import ssn
-
-from orchestration.foundations import pseudonymisation as pseudo
-
-TEST_MASTER_KEY = "test-master-key-for-operations-tests-only-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, TEST_MASTER_KEY)
 
 
 def make_insz(born: dt.date, first_serial: int = 101) -> str:

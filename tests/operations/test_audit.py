@@ -12,6 +12,7 @@ from orchestration.ingestion.load import FileResult
 from orchestration.foundations import audit
 from tests.operations.conftest import make_insz
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 SHA = "ab" * 32
 
 
@@ -106,6 +107,7 @@ def _append_many(args):
                      reason="concurrency test")
 
 
+@pytest.mark.slow  # starts fresh interpreters
 def test_several_processes_appending_at_once_keep_one_valid_chain(log):
     log.parent.mkdir(parents=True)
     # spawn, not fork: forking a pytest process in which DuckDB and Dagster threads already run

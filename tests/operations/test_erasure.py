@@ -25,6 +25,7 @@ from orchestration.foundations.sources import BY_FILE_TYPE
 from orchestration.foundations.warehouse import connect
 from tests.operations.conftest import make_insz, write_inbox
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 PLANTED_BORN = dt.date(2012, 3, 4)
 CONTROL_BORN = dt.date(2014, 5, 6)
 PLANTED_INSZ = make_insz(PLANTED_BORN)
@@ -181,6 +182,7 @@ def test_rerunning_retention_after_the_erasure_changes_nothing(planted):
     assert again.report.rebuilt == [] and again.report.persons_forgotten == 0
 
 
+@pytest.mark.integration
 def test_the_ingestion_asset_records_each_file_it_takes_in_the_audit_trail(data_dir):
     import dagster as dg
 
@@ -246,6 +248,7 @@ def test_the_protocol_pseudonyms_of_a_forgotten_person_leave_the_delivery_tables
     assert traces(p, {"person_code": person_code, "school_year_key": year_key}) == {}
 
 
+@pytest.mark.integration  # ingestion, then retention over the warehouse and the vault
 def test_a_person_left_only_in_a_quarantined_row_is_kept_until_that_rows_term(data_dir):
     only_quarantined = make_insz(dt.date(2013, 7, 8))
     write_inbox(data_dir, "zorgthuis", "zorgthuis_2025-10-01_voorlopig.csv", "\n".join([

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import dagster as dg
+import pytest
 
 from orchestration.foundations import audit
 from orchestration.compliance import register
@@ -15,6 +16,7 @@ from orchestration.compliance.assets import (AUDIT_LOG_KEY, CHAIN_CHECK, REGISTE
 from orchestration.compliance.sensors import build_run_audit_sensors, run_fields
 from orchestration.protocols import load_registry
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 REGISTRY = load_registry()
 SHA = "d4" * 32
 
@@ -62,6 +64,7 @@ def materialize(instance):
     return dg.materialize([audit_log, processing_register], instance=instance)
 
 
+@pytest.mark.integration
 def test_the_steward_assets_show_the_chain_state_and_link_the_register(data_dir):
     audit.record("forced_action", action="test", reason="a test")
     instance = dg.DagsterInstance.ephemeral()
@@ -78,6 +81,7 @@ def test_the_steward_assets_show_the_chain_state_and_link_the_register(data_dir)
     assert check.check_name == CHAIN_CHECK and check.passed
 
 
+@pytest.mark.integration
 def test_a_tampered_log_fails_the_chain_check_naming_the_entry(data_dir):
     for i in range(3):
         audit.record("forced_action", action=f"test {i}", reason="a test")
@@ -95,6 +99,7 @@ def test_a_tampered_log_fails_the_chain_check_naming_the_entry(data_dir):
         "first_broken_entry"].value == 2
 
 
+@pytest.mark.integration
 def test_entries_cut_off_the_end_of_the_log_are_noticed_at_the_next_check(data_dir):
     for i in range(3):
         audit.record("forced_action", action=f"test {i}", reason="a test")
@@ -108,6 +113,7 @@ def test_entries_cut_off_the_end_of_the_log_are_noticed_at_the_next_check(data_d
     assert not check.passed and "removed from its end" in check.description
 
 
+@pytest.mark.integration
 def test_a_finished_run_is_recorded_with_its_job_and_assets(data_dir):
     @dg.asset(key=["marts", "example"])
     def example():

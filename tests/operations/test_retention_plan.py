@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from orchestration.retention import plan as r
 from orchestration.retention.jobs import retention_job
 from orchestration.protocols import load_registry
+from orchestration.protocols.registry import SourceUse
 from orchestration.foundations.sources import BY_FILE_TYPE
 from tests.operations.conftest import write_inbox
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 REGISTRY = load_registry()
 RECEIVED = dt.date(2026, 11, 22)
 SHA = "c0ffee" * 10 + "beef"
@@ -40,9 +42,12 @@ def test_each_file_types_rule_comes_from_the_protocols_it_serves():
 
 
 def test_protocols_that_combine_different_kinds_of_rules_are_reported_unresolved():
-    mixed = dataclasses.replace(BY_FILE_TYPE["zorgthuis_lists"],
-                                protocols=("zorgthuis", "naft_evaluation"))
-    combined = r.type_rule(mixed, REGISTRY)
+    naft = REGISTRY.protocol("naft_evaluation")
+    also_zorgthuis = naft.model_copy(update={"draws_on": [
+        *naft.draws_on, SourceUse(file_type="zorgthuis_lists")]})
+    mixed = REGISTRY.model_copy(update={"protocols": {**REGISTRY.protocols,
+                                                      "naft_evaluation": also_zorgthuis}})
+    combined = r.type_rule(BY_FILE_TYPE["zorgthuis_lists"], mixed)
     assert combined.kind == "unresolved" and "decide in the registry" in combined.label
 
 
@@ -122,6 +127,7 @@ def test_discimus_data_is_never_planned_for_erasure():
     assert r.plan(REGISTRY, holdings, dt.date(2099, 1, 1)).actions == []
 
 
+@pytest.mark.integration
 def test_the_retention_job_started_by_hand_is_a_dry_run_that_lists_what_would_go(data_dir):
     write_inbox(data_dir, "duo", "duo_onderwijsdeelnemers_2026-10-15.csv", "DUO file\n")
     result = retention_job.execute_in_process(
@@ -136,6 +142,7 @@ def test_the_retention_job_started_by_hand_is_a_dry_run_that_lists_what_would_go
     assert (data_dir.inbox_of("duo") / "duo_onderwijsdeelnemers_2026-10-15.csv").exists()
 
 
+@pytest.mark.integration
 def test_the_retention_job_with_dry_run_off_erases(data_dir):
     write_inbox(data_dir, "duo", "duo_onderwijsdeelnemers_2026-10-15.csv", "DUO file\n")
     result = retention_job.execute_in_process(

@@ -18,8 +18,9 @@ from orchestration.deliveries import exchanges
 from orchestration.deliveries.definitions import delivery_jobs, delivery_schedules
 from orchestration.deliveries.jobs import build_delivery_jobs
 from orchestration.deliveries.schedules import build_delivery_schedules
-from orchestration.protocols import DEFINITIONS_DIR, load_registry, load_registry_from
+from orchestration.protocols import DEFINITIONS_DIR, dates, load_registry, load_registry_from
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 REGISTRY = load_registry()
 
@@ -36,19 +37,17 @@ def tick(schedule: dg.ScheduleDefinition, day: str, **context):
 
 # ------------------------------------------------------------------------------------ pure rules
 
-def test_zorgthuis_exchange_windows_are_the_calendar_modules_windows_every_school_year():
+def test_zorgthuis_exchange_days_lie_in_the_registry_windows_every_school_year():
     zorgthuis = REGISTRY.protocol("zorgthuis")
-    names = {"zorgthuis_october": "first_school_day_of_october", "zorgthuis_january": "january_15",
-             "zorgthuis_february": "first_school_day_of_february", "zorgthuis_may": "may_15"}
     for year in range(2015, 2027):
         key = sy.key(year)
         ours = {(e.counting_date_name, e.list_kind): (e.counting_date, e.last_day)
                 for e in exchanges.exchanges_in(zorgthuis, key)}
-        theirs = {(names[e.counting_date_name], e.list_kind): (e.counting_date, e.window_end)
-                  for e in cal.zorgthuis_exchanges(key)}
+        theirs = {(e.counting_date_name, e.list_kind): (e.counting_date, e.window_end)
+                  for e in dates.exchange_windows(zorgthuis, key)}
         assert ours == theirs, key
         for e, window in zip(exchanges.exchanges_in(zorgthuis, key),
-                             sorted(cal.zorgthuis_exchanges(key),
+                             sorted(dates.exchange_windows(zorgthuis, key),
                                     key=lambda w: (w.window_start, w.counting_date, w.list_kind)),
                              strict=True):
             assert cal.is_school_day(e.exchange_day)

@@ -11,6 +11,7 @@ import pytest
 from orchestration.foundations import school_year
 from orchestration.transform.assets import plain_dbt_models, school_year_dbt_models
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 YEAR = "2024-25"
 
 

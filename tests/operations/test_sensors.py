@@ -9,6 +9,7 @@ import os
 import time
 
 import dagster as dg
+import pytest
 
 from orchestration.ingestion import admission
 from orchestration.foundations import audit
@@ -19,6 +20,7 @@ from orchestration.protocols import load_registry
 from orchestration.foundations.sources import BY_FILE_TYPE
 from tests.operations.conftest import make_insz, write_inbox
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
 ZORGTHUIS_HEADER = ";".join(BY_FILE_TYPE["zorgthuis_lists"].headers)
 ZORGTHUIS_FILE = "zorgthuis_2025-10-01_voorlopig.csv"
 ZORGTHUIS_TEXT = ZORGTHUIS_HEADER + f"\n{make_insz(dt.date(2013, 2, 3))};01/10/2025;VOORLOPIG;N\n"

@@ -17,8 +17,6 @@ from orchestration.quality import register
 from orchestration.foundations.sources import BY_FILE_TYPE
 from orchestration.foundations.warehouse import connect
 
-TEST_MASTER_KEY = "test-master-key-for-the-quality-tests-0123456789"
-
 
 def insz(birth: dt.date, counter: int = 1) -> str:
     """A valid national number for ``birth`` (check digits as in DOMAIN.md §1)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.foundations import school_year, settings
 from orchestration.transform.assets import dbt_resource, school_year_dbt_models
 from orchestration.ingestion.assets import inbox_specs, raw_asset_key, source_assets
@@ -60,9 +59,7 @@ def outcome(result: dg.ExecuteInProcessResult) -> tuple[set[dg.AssetKey], dict[s
     return materialized, checks
 
 
-@pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, kit.TEST_MASTER_KEY)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("test_master_key")]
 
 
 def test_a_failing_blocking_raw_check_holds_back_the_dbt_model_and_the_python_asset(data_dir):

@@ -21,6 +21,8 @@ import pytest
 from orchestration.quality import gx_duckdb, gx_runner
 from orchestration.quality.gx_runner import ExpectationRaisedError, validate_table
 
+pytestmark = pytest.mark.integration  # Great Expectations validations on DuckDB
+
 # ---------------------------------------------------------------------------------------------
 # helpers
 

@@ -7,17 +7,18 @@ import datetime as dt
 
 import pytest
 
-from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.quality import register
 from orchestration.foundations.warehouse import connect
 from tests.quality import kit
 
 DAY = dt.date(2024, 11, 4)
 
+pytestmark = pytest.mark.usefixtures("test_master_key")
+
 
 @pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, kit.TEST_MASTER_KEY)
+def no_term_overrides(monkeypatch):
+    """The registry's terms, not overrides left in the environment."""
     for protocol in ("ZORGTHUIS", "DUO_LEERPLICHT", "NAFT_EVALUATION", "ANTWERPEN_OKAN"):
         monkeypatch.delenv(register.ENV_TERM_PREFIX + protocol, raising=False)
 

@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.quality import reports
 from orchestration.foundations.warehouse import connect
 from tests.privacy import insz_in_files
@@ -19,9 +18,7 @@ DAY = dt.date(2024, 11, 4)
 HEX_KEY = re.compile(r"\b[0-9a-f]{32,}\b")
 
 
-@pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, kit.TEST_MASTER_KEY)
+pytestmark = pytest.mark.usefixtures("test_master_key")
 
 
 def write_reports(p, today=DAY):

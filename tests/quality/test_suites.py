@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.foundations import settings
 from orchestration.quality import gx_runner, register, suites
 from orchestration.quality.rules import raw_rules
@@ -18,9 +17,7 @@ from tests.quality import kit
 META_KEYS = {"article7_category", "severity", "rule", "protocols", "blocking"}
 
 
-@pytest.fixture(autouse=True)
-def test_master_key(monkeypatch):
-    monkeypatch.setenv(pseudo.ENV_MASTER_KEY, kit.TEST_MASTER_KEY)
+pytestmark = pytest.mark.usefixtures("test_master_key")
 
 
 def test_the_committed_suites_are_exactly_what_the_catalogue_generates():
@@ -52,6 +49,7 @@ def test_raw_format_rules_are_sql_because_gx_has_no_regex_on_duckdb():
     assert "expect_column_values_to_be_in_set" in {e["type"] for e in staging["expectations"]}
 
 
+@pytest.mark.integration
 def test_the_working_copy_loads_in_gx_and_runs_never_touch_the_committed_context(data_dir):
     before = {p: p.read_bytes() for p in suites.GX_DIR.rglob("*") if p.is_file()}
     root = suites.runtime_context(data_dir)
@@ -71,6 +69,7 @@ def test_the_working_copy_loads_in_gx_and_runs_never_touch_the_committed_context
     assert after == before
 
 
+@pytest.mark.integration
 def test_gx_counts_the_same_records_as_the_register(data_dir):
     kit.write(data_dir, "duo_registrations", "duo_onderwijsdeelnemers_2024-10-15.csv",
               [{}, {}, {"Fictief_nummer": "F2", "BRIN": "05K1"},

@@ -23,6 +23,8 @@ from orchestration.foundations.sources import SOURCE_FILES, identify
 from tools.synthetic import insz
 from tools.synthetic.generator import generate
 
+pytestmark = pytest.mark.slow  # generates whole synthetic populations, several times
+
 N, SEED = 500, 7
 
 

@@ -5,17 +5,9 @@
 
 with
 
-first_enrolments as (
+newcomers as (
 
-    select * from {{ ref('okan_first_enrolment') }}
-
-),
-
-population as (
-
-    select *
-    from first_enrolments
-    where in_antwerpen_okan_population and {{ in_delivery_period('school_year') }}
+    select * from {{ ref('okan_newcomer') }}
 
 ),
 
@@ -25,10 +17,8 @@ final as (
         cast(pupil_key as varchar) as pupil_key,
         cast({{ pseudonym('antwerpen_okan', 'pupil_key') }} as varchar) as person_code,
         cast(school_year as varchar) as school_year,
-        -- the branch only when it lies in the city of Antwerp
-        cast(case when branch_in_antwerp then school_number end as varchar)
-            as institution_number,
-        cast(case when branch_in_antwerp then branch_number end as integer) as branch_number,
+        cast(antwerp_school_number as varchar) as institution_number,
+        cast(antwerp_branch_number as integer) as branch_number,
         cast(main_structure_code as varchar) as main_structure,
         cast(administrative_group as integer) as administrative_group,
         cast(start_date as date) as newcomer_enrolment_start_date,
@@ -42,7 +32,8 @@ final as (
         cast(received_school_allowance as integer) as school_allowance_flag,
         cast(has_low_educated_mother as integer) as mother_education_flag,
         cast(oki_score as integer) as oki
-    from population
+    from newcomers
+    where {{ in_delivery_period('school_year') }}
 
 )
 

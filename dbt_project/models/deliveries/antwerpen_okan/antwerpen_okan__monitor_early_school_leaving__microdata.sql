@@ -6,52 +6,24 @@
 
 with
 
-leaving as (
-
-    select * from {{ ref('okan_early_school_leaving') }}
-
-),
-
-first_enrolments as (
-
-    select * from {{ ref('okan_first_enrolment') }}
-
-),
-
-population as (
-
-    select pupil_key
-    from first_enrolments
-    where in_antwerpen_okan_population and {{ in_delivery_period('school_year') }}
-
-),
-
 leavers as (
 
-    select
-        cast(leaving.pupil_key as varchar) as pupil_key,
-        cast(
-            case
-                when leaving.is_early_school_leaver then leaving.school_year
-                else leaving.qualification_school_year
-            end as varchar
-        ) as school_year,
-        cast(case when leaving.last_branch_in_antwerp then 'J' else 'N' end as varchar)
-            as last_enrolment_in_antwerp,
-        cast(leaving.is_early_school_leaver as boolean) as is_early_school_leaver,
-        cast(leaving.last_school_number as varchar) as school_number
-    from leaving
-    inner join population
-        on leaving.pupil_key = population.pupil_key
-    where leaving.is_early_school_leaver or leaving.qualification_school_year is not null
+    select * from {{ ref('okan_newcomer_leaver') }}
 
 ),
 
 final as (
 
-    select *
+    select
+        cast(pupil_key as varchar) as pupil_key,
+        cast(left_school_year as varchar) as school_year,
+        cast(last_enrolment_in_antwerp as varchar) as last_enrolment_in_antwerp,
+        cast(is_early_school_leaver as boolean) as is_early_school_leaver,
+        cast(last_school_number as varchar) as school_number
     from leavers
-    where {{ in_delivery_period('school_year') }}
+    where
+        {{ in_delivery_period('first_okan_school_year') }}
+        and {{ in_delivery_period('left_school_year') }}
 
 )
 

@@ -7,42 +7,23 @@
 
 with
 
-first_enrolments as (
+newcomers as (
 
-    select * from {{ ref('okan_first_enrolment') }}
-
-),
-
-pupil_years as (
-
-    select * from {{ ref('pupil_year') }}
+    select * from {{ ref('okan_newcomer') }}
 
 ),
 
 final as (
 
     select
-        cast(first_enrolments.pupil_key as varchar) as pupil_key,
-        cast(first_enrolments.school_year as varchar) as school_year,
-        cast(
-            case
-                when first_enrolments.education_level in ('kleuter', 'lager') then 'BASIS'
-                when first_enrolments.education_level = 'secundair' then 'SECUNDAIR'
-            end as varchar
-        ) as education_level,
-        cast(case when first_enrolments.branch_in_antwerp then 'J' else 'N' end as varchar)
-            as first_enrolment_in_antwerp,
-        cast(coalesce(pupil_years.school_delay_years > 0, false) as boolean)
-            as has_school_delay,
-        cast(first_enrolments.school_number as varchar) as school_number
-    from first_enrolments
-    left join pupil_years
-        on
-            first_enrolments.pupil_key = pupil_years.pupil_key
-            and first_enrolments.school_year = pupil_years.school_year
-    where
-        first_enrolments.in_antwerpen_okan_population
-        and {{ in_delivery_period('first_enrolments.school_year') }}
+        cast(pupil_key as varchar) as pupil_key,
+        cast(school_year as varchar) as school_year,
+        cast(education_level_group as varchar) as education_level,
+        cast(first_enrolment_in_antwerp as varchar) as first_enrolment_in_antwerp,
+        cast(has_school_delay as boolean) as has_school_delay,
+        cast(school_number as varchar) as school_number
+    from newcomers
+    where {{ in_delivery_period('school_year') }}
 
 )
 

@@ -5,44 +5,23 @@
 
 with
 
-career as (
+february_enrolments as (
 
-    select * from {{ ref('okan_career') }}
-
-),
-
-first_enrolments as (
-
-    select * from {{ ref('okan_first_enrolment') }}
-
-),
-
-population as (
-
-    select pupil_key
-    from first_enrolments
-    where in_antwerpen_okan_population and {{ in_delivery_period('school_year') }}
+    select * from {{ ref('okan_newcomer_february_enrolment') }}
 
 ),
 
 final as (
 
-    select distinct
-        cast(career.pupil_key as varchar) as pupil_key,
-        cast(career.school_year as varchar) as school_year,
-        cast(career.school_number as varchar) as institution_number,
-        cast(
-            case when career.attest_code in ('A', 'B', 'C') then career.attest_code else 'NONE' end
-            as varchar
-        ) as attest
-    from career
-    inner join population
-        on career.pupil_key = population.pupil_key
+    select
+        cast(pupil_key as varchar) as pupil_key,
+        cast(school_year as varchar) as school_year,
+        cast(school_number as varchar) as institution_number,
+        cast(attest as varchar) as attest
+    from february_enrolments
     where
-        career.counting_date_name = 'february_1'
-        and career.is_enrolled
-        and career.branch_in_antwerp
-        and {{ in_delivery_period('career.school_year') }}
+        {{ in_delivery_period('first_okan_school_year') }}
+        and {{ in_delivery_period('school_year') }}
 
 )
 

@@ -9,118 +9,30 @@
 
 with
 
-status as (
+follow_up as (
 
-    select * from {{ ref('compulsory_education_status') }}
-
-),
-
-children as (
-
-    select * from {{ ref('stg_rijksregister_children') }}
-
-),
-
-duo_review as (
-
-    select * from {{ ref('compulsory_education_duo_review') }}
-
-),
-
-duo_registrations as (
-
-    select * from {{ ref('stg_duo_registrations') }}
-
-),
-
-found_nowhere as (
-
-    select *
-    from status
-    where
-        is_compulsory_school_age
-        and status = 'found_nowhere'
-        and duo_reference_date_name is not null
-        and {{ in_delivery_period('school_year') }}
-
-),
-
--- unlinked DUO records with their birth date, per reference date
-unlinked_duo as (
-
-    select
-        duo_review.record_key,
-        duo_review.reference_date,
-        duo_registrations.birth_date,
-        duo_review.brin_code,
-        duo_review.institution_name
-    from duo_review
-    inner join duo_registrations
-        on
-            duo_review.record_key = duo_registrations.record_key
-            and duo_review.reference_date = duo_registrations.reference_date
-
-),
-
-with_identity_record as (
-
-    select
-        found_nowhere.*,
-        children.birth_date,
-        children.source_file_sha256 as rijksregister_file_sha256,
-        children.source_row as rijksregister_source_row
-    from found_nowhere
-    inner join children
-        on
-            found_nowhere.pupil_key = children.pupil_key
-            and found_nowhere.reference_date = children.reference_date
-
-),
-
--- at most one candidate per child and date: the same birth date, lowest record key first
-candidates as (
-
-    select
-        with_identity_record.pupil_key,
-        with_identity_record.reference_date,
-        unlinked_duo.record_key,
-        unlinked_duo.brin_code,
-        unlinked_duo.institution_name
-    from with_identity_record
-    inner join unlinked_duo
-        on
-            with_identity_record.reference_date = unlinked_duo.reference_date
-            and with_identity_record.birth_date = unlinked_duo.birth_date
-    qualify row_number() over (
-        partition by with_identity_record.pupil_key, with_identity_record.reference_date
-        order by unlinked_duo.record_key
-    ) = 1
+    select * from {{ ref('compulsory_education_follow_up') }}
 
 ),
 
 final as (
 
     select
-        cast(with_identity_record.pupil_key as varchar) as pupil_key,
-        cast(with_identity_record.rijksregister_file_sha256 as varchar)
-            as rijksregister_file_sha256,
-        cast(with_identity_record.rijksregister_source_row as bigint) as rijksregister_source_row,
-        cast(candidates.record_key as varchar) as duo_record_key,
-        cast(with_identity_record.birth_date as date) as birth_date,
-        cast(with_identity_record.residence_postcode as varchar) as postcode,
-        cast(with_identity_record.residence_nis_code as varchar) as municipality_nis_code,
-        cast(with_identity_record.school_year as varchar) as school_year,
-        cast(with_identity_record.duo_reference_date_name as varchar) as reference_date_name,
-        cast(with_identity_record.reference_date as date) as reference_date,
-        cast(case when candidates.record_key is null then 'NO_MATCH' else 'CANDIDATE' end
-            as varchar) as duo_match_status,
-        cast(candidates.brin_code as varchar) as duo_institution_number,
-        cast(candidates.institution_name as varchar) as duo_institution_name
-    from with_identity_record
-    left join candidates
-        on
-            with_identity_record.pupil_key = candidates.pupil_key
-            and with_identity_record.reference_date = candidates.reference_date
+        cast(pupil_key as varchar) as pupil_key,
+        cast(rijksregister_file_sha256 as varchar) as rijksregister_file_sha256,
+        cast(rijksregister_source_row as bigint) as rijksregister_source_row,
+        cast(duo_record_key as varchar) as duo_record_key,
+        cast(birth_date as date) as birth_date,
+        cast(residence_postcode as varchar) as postcode,
+        cast(residence_nis_code as varchar) as municipality_nis_code,
+        cast(school_year as varchar) as school_year,
+        cast(duo_reference_date_name as varchar) as reference_date_name,
+        cast(reference_date as date) as reference_date,
+        cast(duo_match_status as varchar) as duo_match_status,
+        cast(duo_institution_number as varchar) as duo_institution_number,
+        cast(duo_institution_name as varchar) as duo_institution_name
+    from follow_up
+    where {{ in_delivery_period('school_year') }}
 
 )
 

@@ -6,49 +6,9 @@
 
 with
 
-beneficiaries as (
-
-    select * from {{ ref('stg_binc_naft_beneficiaries') }}
-
-),
-
-trajectories as (
-
-    select * from {{ ref('stg_binc_naft_trajectories') }}
-
-),
-
-individual_trajectories as (
-
-    select
-        trajectory_id,
-        school_year,
-        start_date
-    from trajectories
-    where trajectory_form = 'INDIVIDUEEL'
-    qualify row_number() over (
-        partition by trajectory_id, school_year order by loaded_at desc, source_row
-    ) = 1
-
-),
-
--- the profile at the start of the first individual trajectory of the school year
 first_trajectory_profiles as (
 
-    select
-        beneficiaries.*,
-        individual_trajectories.start_date as trajectory_start_date
-    from beneficiaries
-    inner join individual_trajectories
-        on
-            beneficiaries.trajectory_id = individual_trajectories.trajectory_id
-            and beneficiaries.school_year = individual_trajectories.school_year
-    where {{ in_delivery_period('beneficiaries.school_year') }}
-    qualify row_number() over (
-        partition by beneficiaries.pupil_key, beneficiaries.school_year
-        order by individual_trajectories.start_date, beneficiaries.trajectory_id,
-            beneficiaries.loaded_at desc
-    ) = 1
+    select * from {{ ref('naft_binc_beneficiary_year') }}
 
 ),
 
@@ -73,6 +33,7 @@ final as (
         cast(null as varchar) as institution_number,
         cast(clb_reference as varchar) as reference_clb
     from first_trajectory_profiles
+    where {{ in_delivery_period('school_year') }}
 
 )
 

@@ -4,20 +4,9 @@
 
 with
 
-providers as (
-
-    select * from {{ ref('stg_binc_naft_providers') }}
-
-),
-
 provider_years as (
 
-    select *
-    from providers
-    where {{ in_delivery_period('school_year') }}
-    qualify row_number() over (
-        partition by provider_id, school_year order by loaded_at desc, source_row
-    ) = 1
+    select * from {{ ref('naft_binc_provider_year') }}
 
 ),
 
@@ -31,6 +20,7 @@ final as (
         cast(service_area as varchar) as service_area,
         cast(services as varchar) as services_offered
     from provider_years
+    where {{ in_delivery_period('school_year') }}
 
 )
 

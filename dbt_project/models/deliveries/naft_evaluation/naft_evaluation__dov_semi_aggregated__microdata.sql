@@ -6,41 +6,21 @@
 
 with
 
-status as (
+residents as (
 
-    select * from {{ ref('compulsory_education_status') }}
-
-),
-
-municipalities as (
-
-    select * from {{ ref('municipalities') }}
-
-),
-
-flemish_municipalities as (
-
-    select distinct cast(nis_code as varchar) as nis_code
-    from municipalities
-    where lpad(cast(region_code as varchar), 5, '0') = '02000'
+    select * from {{ ref('school_age_resident_year') }}
 
 ),
 
 final as (
 
     select
-        cast(status.pupil_key as varchar) as pupil_key,
-        cast(status.school_year as varchar) as school_year,
-        cast(status.residence_postcode as varchar) as postcode,
-        cast(status.status in ('enrolled_flanders', 'schooled_netherlands') as boolean)
-            as in_education
-    from status
-    inner join flemish_municipalities
-        on status.residence_nis_code = flemish_municipalities.nis_code
-    where
-        status.is_compulsory_school_age
-        and status.duo_reference_date_name = 'duo_october_15'
-        and {{ in_delivery_period('status.school_year') }}
+        cast(pupil_key as varchar) as pupil_key,
+        cast(school_year as varchar) as school_year,
+        cast(residence_postcode as varchar) as postcode,
+        cast(in_education as boolean) as in_education
+    from residents
+    where {{ in_delivery_period('school_year') }}
 
 )
 

@@ -6,30 +6,9 @@
 
 with
 
-led_certificates as (
-
-    select * from {{ ref('stg_led_certificates') }}
-
-),
-
-certificate_status as (
-
-    select * from {{ ref('int_pupil_certificates') }}
-
-),
-
 certificates as (
 
-    select led_certificates.*
-    from led_certificates
-    inner join certificate_status
-        on led_certificates.certificate_reference = certificate_status.certificate_reference
-    where certificate_status.is_registered
-    qualify row_number() over (
-        partition by led_certificates.certificate_reference
-        order by led_certificates.file_school_year desc, led_certificates.loaded_at desc,
-            led_certificates.source_row desc
-    ) = 1
+    select * from {{ ref('registered_led_certificate') }}
 
 ),
 

@@ -9,7 +9,7 @@ with
 
 pupil_years as (
 
-    select * from {{ ref('pupil_year') }}
+    select * from {{ ref('school_pupil_year') }}
 
 ),
 
@@ -20,12 +20,10 @@ final as (
         cast({{ pseudonym('vtc_2015_34', 'pupil_key', school_year='school_year') }} as varchar)
             as school_year_key,
         cast(school_year as varchar) as school_year,
-        cast(upper(education_level) as varchar) as education_level,
+        cast(education_level_code as varchar) as education_level,
         cast(null as varchar) as residence_statistical_sector
     from pupil_years
-    where
-        education_level in ('kleuter', 'lager', 'secundair')
-        and {{ in_delivery_period('school_year') }}
+    where {{ in_delivery_period('school_year') }}
 
 )
 

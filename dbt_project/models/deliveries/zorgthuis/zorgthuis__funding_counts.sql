@@ -7,33 +7,9 @@
 
 with
 
-verification_list as (
+counts as (
 
-    select * from {{ ref('zorgthuis__verification_list') }}
-
-),
-
--- listed pupils with an enrolment (school and branch) on the counting date
-attributed as (
-
-    select *
-    from verification_list
-    where institution_number is not null and branch_number is not null
-
-),
-
-counted as (
-
-    select
-        school_year,
-        counting_date_name,
-        counting_date,
-        list_kind,
-        institution_number,
-        branch_number,
-        count(distinct pupil_key) as pupils_with_care_home
-    from attributed
-    group by all
+    select * from {{ ref('zorgthuis_funding_count') }}
 
 ),
 
@@ -44,14 +20,15 @@ final as (
         cast(counting_date_name as varchar) as counting_date_name,
         cast(counting_date as date) as counting_date,
         cast(list_kind as varchar) as list_kind,
-        cast(institution_number as varchar) as institution_number,
+        cast(school_number as varchar) as institution_number,
         cast(branch_number as integer) as branch_number,
         cast(pupils_with_care_home as integer) as pupils_with_care_home,
         cast(
             pupils_with_care_home * {{ registry_coefficient('weighted_pupils_with_care_home') }}
             as decimal
         ) as weighted_pupils_with_care_home
-    from counted
+    from counts
+    where {{ in_delivery_period('school_year') }}
 
 )
 

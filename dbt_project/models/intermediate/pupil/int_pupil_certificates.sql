@@ -5,21 +5,9 @@
 -#}
 with
 
-led_certificates as (
-
-    select * from {{ ref('stg_led_certificates') }}
-
-),
-
--- a certificate can be delivered again in a later file (e.g. annulled): the latest version wins
 latest_versions as (
 
-    select *
-    from led_certificates
-    qualify row_number() over (
-        partition by certificate_reference
-        order by file_school_year desc, loaded_at desc, source_row desc
-    ) = 1
+    select * from {{ ref('int_led_latest_certificates') }}
 
 ),
 
