@@ -36,8 +36,11 @@ $(VENV)/.installed: pyproject.toml
 manifest: setup
 	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
 
+# The UI and the daemon (schedules, sensors) on http://127.0.0.1:3000 (PORT=... to change). The
+# venv's bin on PATH as an activated venv would (the code location also finds its own dbt).
+PORT ?= 3000
 ui: setup manifest
-	$(BIN)/dagster dev -w workspace.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 # dbt docs (grain, indicator definitions, protocols as exposures) of the warehouse `make run` built:
 # open dbt_project/target/index.html, or `dbt docs serve` from dbt_project/.

@@ -14,6 +14,7 @@ runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import dagster as dg
@@ -24,6 +25,16 @@ from orchestration.ingestion.sample import copy_sample_extracts
 from orchestration.platform import recovery
 from orchestration.platform.partitions import school_years_tags
 from orchestration.foundations.warehouse import connect
+
+
+def ensure_dagster_home() -> str:
+    """``$DAGSTER_HOME``, defaulting to the project's ``.dagster_home`` (with its committed
+    ``dagster.yaml``) when unset, so the README's commands work outside make as written."""
+    home = os.path.abspath(os.environ.get("DAGSTER_HOME")
+                           or settings.PROJECT_ROOT / ".dagster_home")
+    os.makedirs(home, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = home
+    return home
 
 
 def copy_sample_to_inbox(p: settings.Paths) -> int:
@@ -98,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(e.g. 2019-20 or 2017-18..2019-20): school_year_backfill_job; "
                              "no sample is copied and no delivery goes out")
     args = parser.parse_args(argv)
+    ensure_dagster_home()
     p = settings.paths()
     instance = dg.DagsterInstance.get()
     job_name = "school_year_backfill_job" if args.backfill else "warehouse_job"

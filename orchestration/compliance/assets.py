@@ -13,6 +13,7 @@ import dagster as dg
 
 from orchestration.foundations import settings
 from orchestration.foundations import audit
+from orchestration.platform.asset_keys import delivery_asset_key
 from orchestration.compliance import register
 from orchestration.compliance.jobs import COMPLIANCE_GROUP
 from orchestration.protocols import load_registry
@@ -81,10 +82,16 @@ def audit_log(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         metadata={"first_broken_entry": dg.MetadataValue.int(chain.first_broken or 0)})])
 
 
-@dg.asset(key=REGISTER_KEY, group_name=COMPLIANCE_GROUP, deps=[AUDIT_LOG_KEY], kinds={"markdown"},
+# The register lists the deliveries of the audit trail, so in a run that delivers it comes after
+# every delivery asset (and after the audit log's chain check).
+REGISTER_DEPS = [AUDIT_LOG_KEY, *(delivery_asset_key(pid) for pid in load_registry().ids)]
+
+
+@dg.asset(key=REGISTER_KEY, group_name=COMPLIANCE_GROUP, deps=REGISTER_DEPS, kinds={"markdown"},
           description="The processing register (GDPR art. 30) generated from the protocol "
                       "registry and the deliveries in the audit trail: "
-                      "data/outbox/register/processing_register.md.")
+                      "data/outbox/register/processing_register.md. Written after the "
+                      "deliveries of the run.")
 def processing_register(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     registry = load_registry()
     today = dt.date.today()

@@ -37,6 +37,7 @@ from orchestration.deliveries.publication import microdata_model
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import (column_differences, delivery_models,
                                            model_columns_in_warehouse, model_name)
+from orchestration.platform.asset_keys import delivery_asset_key
 from orchestration.protocols import load_registry
 from orchestration.protocols.registry import Protocol, Registry
 from orchestration.foundations.warehouse import POOL, connect
@@ -61,10 +62,6 @@ class DeliveryConfig(dg.Config):
 def model_asset_key(protocol_id: str, file_id: str) -> dg.AssetKey:
     """The dagster-dbt key of a delivery model (schema ``deliveries`` + model name)."""
     return dg.AssetKey(["deliveries", model_name(protocol_id, file_id)])
-
-
-def delivery_asset_key(protocol_id: str) -> dg.AssetKey:
-    return dg.AssetKey(["delivery", protocol_id])
 
 
 def group_name(protocol_id: str) -> str:
@@ -151,14 +148,22 @@ def dependencies(protocol: Protocol) -> list[dg.AssetKey]:
 
 def refusal_check_result(protocol: Protocol, outcomes: list[writer.Outcome]
                          ) -> dg.AssetCheckResult:
-    """WARN check: fails when the protocol refused to deliver, naming the rule (never a value)."""
-    refused = [o.message for o in outcomes if o.status == "refused"]
+    """WARN check: fails when the protocol refused to deliver, stating the reason and the remedy
+    (never a value), in the description and as metadata the UI shows beside the check."""
+    refused = [o for o in outcomes if o.status == "refused"]
+    reasons = [o.refusal.reason if o.refusal else o.message for o in refused]
+    remedies = list(dict.fromkeys(o.refusal.remedy for o in refused if o.refusal))
+    metadata: dict[str, dg.MetadataValue] = {"refusals": dg.MetadataValue.int(len(refused))}
+    if refused:
+        metadata["reason"] = dg.MetadataValue.text(" | ".join(reasons))
+        metadata["remedy"] = dg.MetadataValue.text(" | ".join(remedies))
+    description = ("allowed: " + ", ".join(sorted({o.status for o in outcomes})) if not refused
+                   else "REFUSED: " + " | ".join(reasons)
+                   + (". Remedy: " + " | ".join(remedies) if remedies else ""))
     return dg.AssetCheckResult(
         asset_key=delivery_asset_key(protocol.id), check_name=REFUSAL_CHECK,
         passed=not refused, severity=dg.AssetCheckSeverity.WARN,
-        description=(" | ".join(refused) if refused else
-                     "allowed: " + ", ".join(sorted({o.status for o in outcomes}))),
-        metadata={"refusals": dg.MetadataValue.int(len(refused))})
+        description=description, metadata=metadata)
 
 
 def build_delivery_asset(protocol: Protocol, *, registry: Registry | None = None,

@@ -110,6 +110,7 @@ class Outcome:
     delivered_pupils: int = 0
     forced_action: str | None = None  # what the force reason allowed, when it allowed anything
     notes: list[str] = field(default_factory=list)
+    refusal: Refusal | None = None  # reason and remedy, when refused
 
     @property
     def delivered(self) -> bool:
@@ -119,17 +120,33 @@ class Outcome:
 # ------------------------------------------------------------------------------------ rules
 
 
-def validity_refusal(protocol: Protocol, today: dt.date) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    """Why a protocol may not deliver (no personal value) and what the steward can do."""
+
+    reason: str
+    remedy: str
+
+    @property
+    def message(self) -> str:
+        return f"refused: {self.reason}; {self.remedy}"
+
+
+def validity_refusal(protocol: Protocol, today: dt.date) -> Refusal | None:
     """Why the protocol may not deliver on ``today``; None when it may."""
     if protocol.is_valid_on(today):
         return None
     definition = f"orchestration/protocols/definitions/{protocol.id}.yaml"
     if today < protocol.validity.valid_from:
-        return (f"refused: {protocol.id} is valid only from "
-                f"{protocol.validity.valid_from.isoformat()} (today is {today.isoformat()})")
+        return Refusal(
+            f"{protocol.id} is valid only from {protocol.validity.valid_from.isoformat()} "
+            f"(today is {today.isoformat()})",
+            f"wait until {protocol.validity.valid_from.isoformat()}, or correct "
+            f"validity.valid_from in {definition} if the protocol was signed earlier")
     until = protocol.valid_until.isoformat() if protocol.valid_until else "?"
-    return (f"refused: {protocol.id} is valid until {until} (today is {today.isoformat()}); "
-            f"register a renewal (validity.renewals in {definition}) to deliver again")
+    return Refusal(
+        f"{protocol.id} expired on {until} (valid until {until}; today is {today.isoformat()})",
+        f"register a renewal under validity.renewals in {definition} to deliver again")
 
 
 def hold_refusal(protocol: Protocol, held: list[holds.Hold]) -> str:
@@ -141,16 +158,18 @@ def hold_refusal(protocol: Protocol, held: list[holds.Hold]) -> str:
 
 
 def once_only_refusal(protocol: Protocol, previous: list[log.PreviousDelivery],
-                      force_reason: str | None) -> str | None:
+                      force_reason: str | None) -> Refusal | None:
     if not protocol.periodicity.once_only or not previous:
         return None
     if force_reason and force_reason.strip():
         return None
     last = previous[-1]
-    return (f"refused: {protocol.id} allows one delivery only and delivered {last.delivery_id} "
-            f"on {last.delivered_at:%Y-%m-%d}; a second delivery needs a force reason, which "
-            f"is logged (launch job deliver_{protocol.id} with run config ops: "
-            f"{FORCE_OP_PREFIX}{protocol.id}: config: force_reason: \"<why>\")")
+    return Refusal(
+        f"{protocol.id} allows one delivery only and delivered {last.delivery_id} "
+        f"on {last.delivered_at:%Y-%m-%d}",
+        f"a second delivery needs a force reason, which is logged (launch job "
+        f"deliver_{protocol.id} with run config ops: {FORCE_OP_PREFIX}{protocol.id}: config: "
+        f"force_reason: \"<why>\")")
 
 
 def check_force_reason(force_reason: str | None) -> str | None:
@@ -411,9 +430,9 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             forced_action = (f"second delivery of once-only protocol {protocol.id} (first: "
                              f"{ordered[0].delivery_id})")
     if refusal is not None:
-        refuse(protocol, refusal, p, today,
+        refuse(protocol, refusal.message, p, today,
                kind="once_only" if protocol.is_valid_on(today) else "validity", request=request)
-        return Outcome(protocol.id, "refused", refusal,
+        return Outcome(protocol.id, "refused", refusal.message, refusal=refusal,
                        request_id=request.request_id if request else None)
     if protocol.pseudonym.scheme == "request_by_insz" and request is None:
         raise DeliveryError(f"{protocol.id} answers request files only: pass a request")
@@ -684,8 +703,8 @@ def deliver_protocol(protocol_id: str, *, p: Paths | None = None,
         day = today or dt.date.today()
         refusal = validity_refusal(protocol, day)
         if refusal:
-            refuse(protocol, refusal, p, day, kind="validity")
-            return [Outcome(protocol_id, "refused", refusal)]
+            refuse(protocol, refusal.message, p, day, kind="validity")
+            return [Outcome(protocol_id, "refused", refusal.message, refusal=refusal)]
         return [Outcome(protocol_id, "no_request",
                         f"no pending request in {requests.inbox_folder(p, protocol_id)}")]
     return [deliver(protocol_id, p=p, registry=registry, today=today,

@@ -38,7 +38,8 @@ Usage::
                  files=[{"file": "verification_list_2024-10-01.csv", "sha256": "ab12..."}])
 
 Command line: ``python -m orchestration.foundations.audit verify`` (exit status 1 and the first
-broken entry when the chain is broken), ``... tail [-n 20]``.
+broken entry when the chain is broken), ``... tail [-n 20] [--protocol ID] [--event TYPE]
+[--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]`` (one readable line per entry by default).
 """
 
 from __future__ import annotations
@@ -385,6 +386,35 @@ def trusted_entries(path: Path | None = None, chain: Verification | None = None)
     return found
 
 
+# Ingestion statuses after which the same bytes are never ingested again. Not "held": a held
+# file released by the steward goes back to the inbox to be ingested.
+TAKEN_IN = ("loaded", "rejected", "duplicate")
+
+
+def ingested_sha256s(path: Path | None = None) -> set[str]:
+    """SHA-256 of every file ingestion took in (``TAKEN_IN``), from the trail.
+
+    Why here: the inbox sensors must not open DuckDB, yet must know what an in-process run
+    (``make run``) already ingested, so that opening the UI afterwards starts nothing again.
+    Unreadable lines are skipped (``verify`` is where a broken chain is reported)."""
+    target = path or log_path()
+    if not target.exists():
+        return set()
+    found: set[str] = set()
+    with open(target, "rb") as f:
+        for raw in f:
+            if b'"ingestion"' not in raw:
+                continue
+            try:
+                obj = json.loads(raw)
+                fields = obj["fields"]
+                if obj["event"] == "ingestion" and fields.get("status") in TAKEN_IN:
+                    found.add(str(fields["sha256"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+    return found
+
+
 def ingestion_fields(result: Any, run_id: str | None = None) -> dict[str, Any] | None:
     """The audit fields of one ingestion ``FileResult``; None for results that are not events
     (the same file seen again under its own name, or a file of unknown type that never had a
@@ -425,14 +455,64 @@ def record_ingestion(results: list[Any], run_id: str | None = None,
 
 # ------------------------------------------------------------------------------------ CLI
 
+def select(found: list[Entry], *, protocol: str | None = None, events: list[str] | None = None,
+           since: dt.date | None = None, until: dt.date | None = None) -> list[Entry]:
+    """The entries of one protocol (those naming it), of some event types, on days
+    ``since``..``until`` (inclusive, UTC as recorded)."""
+    out = []
+    for e in found:
+        day = dt.date.fromisoformat(e.at[:10])
+        if protocol is not None and e.fields.get("protocol") != protocol:
+            continue
+        if events and e.event not in events:
+            continue
+        if (since is not None and day < since) or (until is not None and day > until):
+            continue
+        out.append(e)
+    return out
+
+
+def _brief(value: Any) -> str:
+    """One field value for a reader: lists of files by name, nested maps as key=value."""
+    if isinstance(value, list):
+        names = [v.get("file") for v in value if isinstance(v, Mapping) and v.get("file")]
+        if names:
+            return f"{len(value)} file(s): " + ", ".join(names)
+        return ", ".join(_brief(v) for v in value) if value else "none"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={_brief(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef"
+                                                            for c in value):
+        return value[:12] + "…"  # a file's SHA-256, shortened for reading
+    return str(value)
+
+
+def readable(e: Entry) -> str:
+    """One entry as a line a steward reads: number, time, event, protocol, then the fields."""
+    when = e.at[:19].replace("T", " ")
+    head = f"#{e.seq:<5} {when} UTC  {e.event:<16}"
+    protocol = e.fields.get("protocol")
+    rest = "  ".join(f"{k}: {_brief(v)}" for k, v in e.fields.items()
+                     if k != "protocol" and v not in (None, "", [], {}))
+    return f"{head} {protocol or '-':<16} {rest}".rstrip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.foundations.audit",
                                      description="Verify or show the audit trail.")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check the hash chain; exit 1 at the first broken entry")
     v.add_argument("--path", type=Path, help=f"default: $DATA/audit/{LOG_NAME}")
-    t = sub.add_parser("tail", help="show the last entries")
-    t.add_argument("-n", type=int, default=20)
+    t = sub.add_parser("tail", help="show the last entries (after the filters), one per line")
+    t.add_argument("-n", type=int, default=20, help="how many (default 20; 0 = all)")
+    t.add_argument("--protocol", help="only entries naming this protocol id")
+    t.add_argument("--event", action="append", choices=sorted(EVENT_TYPES),
+                   help="only this event type (repeat for several)")
+    t.add_argument("--since", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="only entries on or after this day (UTC)")
+    t.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="only entries on or before this day (UTC)")
+    t.add_argument("--json", action="store_true", help="the entries' fields as JSON")
     t.add_argument("--path", type=Path)
     args = parser.parse_args(argv)
     target = args.path or log_path()
@@ -440,9 +520,15 @@ def main(argv: list[str] | None = None) -> int:
         result = verify(target)
         print(f"{target}: {result}")
         return 0 if result.ok else 1
-    shown = list(entries(target))[-args.n:]
+    shown = select(list(entries(target)), protocol=args.protocol, events=args.event,
+                   since=args.since, until=args.until)
+    if args.n > 0:
+        shown = shown[-args.n:]
     for e in shown:
-        print(f"#{e.seq} {e.at} {e.event} {json.dumps(e.fields, ensure_ascii=False)}")
+        if args.json:
+            print(f"#{e.seq} {e.at} {e.event} {json.dumps(e.fields, ensure_ascii=False)}")
+        else:
+            print(readable(e))
     return 0
 
 

@@ -5,6 +5,9 @@ so everything here works from the folder and the sensor's cursor alone:
 
 - a file is identified by its SHA-256; the cursor remembers every SHA-256 it already started a
   run for, so the same bytes never start a second run (renamed or copied again: still seen);
+- a file whose SHA-256 the audit trail records as ingested (``audit.ingested_sha256s``: loaded or
+  rejected whole, also by a run outside the daemon such as ``make run``) is seen, not new: the
+  trail is a JSON Lines file, so this needs no DuckDB;
 - hashing is cached in the cursor by (name, size, modification time), so a large extract is
   hashed once, not on every tick;
 - a file still being written (modified less than ``SETTLE_SECONDS`` ago) waits for a later tick;
@@ -23,6 +26,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,10 +146,11 @@ def judge(source: str, name: str, registry: Registry, day: dt.date) -> Verdict:
 
 
 def evaluate(p: Paths, source: str, cursor: Cursor, registry: Registry, day: dt.date,
-             now: float | None = None) -> list[Verdict]:
+             now: float | None = None, ingested: Set[str] = frozenset()) -> list[Verdict]:
     """Every file in the source's inbox, judged; updates ``cursor`` (hash cache and seen set).
 
-    ``seen`` verdicts are files already handled; ``settling`` ones are still being written.
+    ``seen`` verdicts are files already handled: started by this sensor, or among ``ingested``
+    (the SHA-256 the audit trail shows as taken in); ``settling`` ones are still being written.
     """
     now = now if now is not None else dt.datetime.now(dt.UTC).timestamp()
     verdicts: list[Verdict] = []
@@ -157,7 +162,8 @@ def evaluate(p: Paths, source: str, cursor: Cursor, registry: Registry, day: dt.
         cached = cursor.hashes.get(f.name)
         sha = cached[2] if cached and cached[:2] == (f.size, f.mtime_ns) else sha256_of(f.path)
         present[f.name] = (f.size, f.mtime_ns, sha)
-        if sha in cursor.seen:
+        if sha in cursor.seen or sha in ingested:
+            cursor.seen.add(sha)
             verdicts.append(Verdict("seen", f.name, sha))
             continue
         v = judge(source, f.name, registry, day)

@@ -1,7 +1,8 @@
 """Inbox sensors: one gatekeeper per source.
 
 Inbox sensors never open DuckDB (another process may hold the warehouse): their state is the
-cursor (SHA-256 of the files already handled, and a hash cache). A new, admitted file starts one
+cursor (SHA-256 of the files already handled, and a hash cache), and what they know of files
+ingested elsewhere (``make run``, a backfill) comes from the audit trail, a JSON Lines file. A new, admitted file starts one
 run of its source's ingestion job for the file's school-year partition, with run key = its
 SHA-256. A refused file is moved to ``data/restricted/refused/<source>/``, logged, and recorded in
 the audit trail (see ``admission``). Sensors tick only while the Dagster daemon runs.
@@ -44,7 +45,8 @@ def build_inbox_sensor(source: str, job: "UnresolvedAssetJobDefinition",
     def _sensor(context: dg.SensorEvaluationContext):
         p = settings.paths()
         cursor = admission.Cursor.load(context.cursor)
-        verdicts = admission.evaluate(p, source, cursor, registry(), today())
+        verdicts = admission.evaluate(p, source, cursor, registry(), today(),
+                                      ingested=audit.ingested_sha256s(audit.log_path(p)))
         requests, refused, waiting = [], [], []
         for v in verdicts:
             if v.kind == "new":

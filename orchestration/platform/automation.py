@@ -1,7 +1,18 @@
 """Whether schedules and sensors start running, and the time zone every schedule ticks in.
 
-Schedules and sensors act only while the Dagster daemon runs (``make ui``). They ship RUNNING;
-set ``RUNNING = False`` to ship them stopped.
+Schedules and sensors act only while the Dagster daemon runs (``make ui``). What ships running,
+deliberately:
+
+- RUNNING: the inbox sensors (a file the audit trail shows as ingested, e.g. by ``make run``,
+  starts nothing), the run-audit sensors, the dead-run sensor (recovery), the school-year
+  automation sensor, the delivery schedules of periodic protocols (the protocols oblige the
+  exchanges on their days; an expired protocol's schedule skips) and the morning compliance
+  report (reads and writes a page only);
+- STOPPED: ``retention_daily``, because it erases data for good. A steward switches it on in
+  the UI (Automation -> retention_daily) once the retention plan has been reviewed
+  (``python -m orchestration.retention`` is the dry run).
+
+``RUNNING = False`` ships everything stopped.
 """
 
 import datetime as dt
@@ -14,6 +25,9 @@ DEFAULT_SCHEDULE_STATUS = dg.DefaultScheduleStatus.RUNNING if RUNNING else \
     dg.DefaultScheduleStatus.STOPPED
 DEFAULT_SENSOR_STATUS = dg.DefaultSensorStatus.RUNNING if RUNNING else \
     dg.DefaultSensorStatus.STOPPED
+
+# Erasure is irreversible: never switched on by merely starting the daemon.
+RETENTION_SCHEDULE_STATUS = dg.DefaultScheduleStatus.STOPPED
 
 TIMEZONE = "Europe/Brussels"
 

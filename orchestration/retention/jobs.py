@@ -62,7 +62,7 @@ def retention_job():
 
 
 def build_retention_schedule(default_status: dg.DefaultScheduleStatus
-                             = dg.DefaultScheduleStatus.RUNNING) -> dg.ScheduleDefinition:
+                             = dg.DefaultScheduleStatus.STOPPED) -> dg.ScheduleDefinition:
     @dg.schedule(name="retention_daily", cron_schedule="30 2 * * *", job=retention_job,
                  execution_timezone=TIMEZONE, default_status=default_status,
                  description="Apply the retention rules every night (erases; a run started by "

@@ -19,9 +19,7 @@ inside the ``duckdb`` pool so no other step holds the file meanwhile.
 
 import json
 import os
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -29,7 +27,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
     dbt_assets
 
 from orchestration.foundations import school_year, settings
-from orchestration.platform.dbt_project import warehouse_dbt_project
+from orchestration.platform.dbt_project import dbt_executable, warehouse_dbt_project
 from orchestration.platform.partitions import school_year_partitions
 from orchestration.foundations.warehouse import POOL
 from orchestration.platform.recovery import RUN_ID_ENV
@@ -163,11 +161,5 @@ def plain_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 dbt_model_assets = [school_year_dbt_models, plain_dbt_models]
 
 
-def _dbt_executable() -> str:
-    """The dbt of this interpreter's environment, so no activated venv is needed."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 dbt_resource = DbtCliResource(project_dir=warehouse_dbt_project,
-                              dbt_executable=_dbt_executable())
+                              dbt_executable=dbt_executable())

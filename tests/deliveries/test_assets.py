@@ -133,7 +133,15 @@ def test_an_expired_protocol_refuses_visibly_without_failing_the_run(warehouse):
     assert "valid until 2025-08-31" in md["message"] and "REFUSED" in md["refusal"]
     check = _refusal_check(result, "antwerpen_okan")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert "register a renewal" in check.description
+    # the check states the reason and the remedy, not just a count
+    ended = REGISTRY.protocol("antwerpen_okan").valid_until.isoformat()
+    reason = check.metadata["reason"].value
+    remedy = check.metadata["remedy"].value
+    assert f"antwerpen_okan expired on {ended}" in reason
+    assert remedy == ("register a renewal under validity.renewals in "
+                      "orchestration/protocols/definitions/antwerpen_okan.yaml to deliver again")
+    assert reason in check.description and remedy in check.description
+    assert check.metadata["refusals"].value == 1
     (event,) = _audit(warehouse, "delivery_refused")
     assert event["protocol"] == "antwerpen_okan" and event["rule"] == "validity"
     assert "valid until 2025-08-31" in event["reason"]
@@ -159,7 +167,10 @@ def test_a_once_only_protocol_is_forced_through_run_config_and_the_reason_is_log
     md = _delivery_metadata(second, "naft_evaluation")
     assert md["status"] == "refused" and "allows one delivery only" in md["message"]
     assert "force_reason" in md["message"]  # says how to proceed
-    assert not _refusal_check(second, "naft_evaluation").passed
+    check = _refusal_check(second, "naft_evaluation")
+    assert not check.passed
+    assert "allows one delivery only" in check.metadata["reason"].value
+    assert "force_reason" in check.metadata["remedy"].value
     (refused,) = _audit(warehouse, "delivery_refused")
     assert refused["protocol"] == "naft_evaluation" and refused["rule"] == "once_only"
     assert _audit(warehouse, "forced_action") == []

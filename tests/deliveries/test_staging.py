@@ -18,6 +18,8 @@ from orchestration.foundations import audit
 from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import build
 
+pytestmark = pytest.mark.integration  # real processes killed mid-delivery
+
 TODAY = dt.date(2024, 3, 1)
 
 

@@ -7,6 +7,9 @@ import csv
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
@@ -66,21 +69,43 @@ def test_zorgthuis_delivers_every_file_as_parquet_and_csv_with_a_valid_datapacka
     assert body["recipient"] == REGISTRY.protocol("zorgthuis").parties.recipient.name
     assert body["delivery_date"] == "2024-03-01"
     assert "key_version" in body and body["code_version"]
+    by_name = {r["name"]: r for r in body["resources"]}
     for resource in body["resources"]:
         assert resource["hash"].startswith("sha256:") and resource["bytes"] > 0
-        assert resource["schema"]["fields"] and "rows" in resource
+        if resource["format"] == "csv":  # tabular: the table schema and rows are here
+            assert resource["type"] == "table"
+            assert resource["schema"]["fields"] and "rows" in resource
+        else:  # the Parquet twin: a file resource pointing at its CSV
+            assert resource["type"] == "file" and "schema" not in resource
+            assert by_name[resource["twin_of"]]["path"] == \
+                resource["path"].replace(".parquet", ".csv")
 
 
-def test_the_package_validates_with_frictionless_itself(warehouse):
-    from frictionless import Package
-
+def test_the_package_validates_with_the_frictionless_command_a_recipient_runs(warehouse):
+    """``frictionless validate datapackage.json``, the tool's own command line, on the whole
+    package (Parquet resources included): VALID; and INVALID on a Parquet file changed after
+    delivery."""
     build(warehouse, {"zorgthuis"})
     folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
-    assert Package.validate_descriptor(str(folder / "datapackage.json")).valid
-    body = json.loads((folder / "datapackage.json").read_text())
-    body["resources"] = [r for r in body["resources"] if r["format"] == "csv"]
-    report = Package(body, basepath=str(folder)).validate()
-    assert report.valid, report.flatten(["resourceName", "type", "note"])
+    command = [str(Path(sys.executable).with_name("frictionless")), "validate", "--json",
+               "datapackage.json"]
+
+    def report() -> dict:
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+        return json.loads(done.stdout)
+
+    first = report()
+    assert first["valid"], [t["errors"] for t in first["tasks"] if not t["valid"]]
+    kinds = {t["name"]: t["type"] for t in first["tasks"]}
+    assert len(kinds) == len(json.loads((folder / "datapackage.json").read_text())["resources"])
+    assert {k for k, v in kinds.items() if v == "file"} == {k for k in kinds if "parquet" in k}
+    parquet = next(folder.glob("*.parquet"))
+    parquet.write_bytes(parquet.read_bytes() + b"\0")
+    tampered = report()
+    assert not tampered["valid"]
+    errors = {(t["name"], e["type"]) for t in tampered["tasks"] for e in t["errors"]}
+    name = f"{parquet.stem}-parquet".lower()
+    assert {(name, "hash-count"), (name, "byte-count")} <= errors
 
 
 def test_a_tampered_file_fails_validation(warehouse):
@@ -186,7 +211,8 @@ def test_the_final_folder_is_renamed_from_a_hidden_complete_temporary_one(wareho
 def test_antwerpen_okan_refuses_after_its_term_and_writes_nothing(warehouse):
     outcome = writer.deliver("antwerpen_okan", today=dt.date(2026, 11, 22))
     assert outcome.status == "refused"
-    assert outcome.message.startswith("refused: antwerpen_okan is valid until 2025-08-31")
+    assert outcome.message.startswith("refused: antwerpen_okan expired on 2025-08-31")
+    assert outcome.refusal is not None and "validity.renewals" in outcome.refusal.remedy
     assert "register a renewal" in outcome.message
     assert not (warehouse.outbox / "antwerpen_okan").exists()
 

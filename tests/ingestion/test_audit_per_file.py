@@ -19,6 +19,8 @@ from orchestration.foundations.settings import PROJECT_ROOT
 from orchestration.foundations.sources import identify
 from orchestration.foundations.warehouse import connect
 
+pytestmark = pytest.mark.integration  # the real ingestion job
+
 SAMPLE_ZORGTHUIS = PROJECT_ROOT / "data" / "sample" / "zorgthuis"
 FIRST, SECOND = "zorgthuis_2026-02-02_definitief.csv", "zorgthuis_2026-02-02_voorlopig.csv"
 

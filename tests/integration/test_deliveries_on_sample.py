@@ -665,3 +665,35 @@ def test_every_delivery_asset_shows_text_reference_row_counts_and_schema_never_v
         assert md["files"] == len(written), pid
         for f in REGISTRY.protocol(pid).delivery_files:
             assert f"| {f.id}" in md["rows_per_file"], (pid, f.id)
+
+
+# ------------------------------------------------------------------------------------ register
+
+
+def test_the_processing_register_of_a_run_lists_that_runs_deliveries(p, pipeline):
+    """The register is written after the delivery assets, so it counts what the run delivered."""
+    from orchestration.compliance.assets import REGISTER_KEY
+
+    delivered_by_first = sum(_materialisation(pipeline.first, pid)["deliveries_written"]
+                             for pid in REGISTRY.ids)
+    assert delivered_by_first > 0
+    for result, expected in ((pipeline.first, delivered_by_first),
+                             (pipeline.second, len(_audited(p, "delivery")))):
+        [event] = [e for e in result.get_asset_materialization_events()
+                   if e.asset_key == REGISTER_KEY]
+        assert event.materialization.metadata["deliveries_recorded"].value == expected
+    page = (p.outbox / "register" / "processing_register.md").read_text(encoding="utf-8")
+    for pid in REGISTRY.ids:
+        count = sum(e["protocol"] == pid for e in _audited(p, "delivery"))
+        section = page.split(f"## {pid}: ", 1)[1].split("\n## ", 1)[0]
+        assert f"**Deliveries recorded in the audit trail: {count}**" in section, pid
+
+
+def test_the_refusal_check_of_the_main_job_states_reason_and_remedy(pipeline):
+    [check] = [c for c in pipeline.first.get_asset_check_evaluations()
+               if c.check_name == REFUSAL_CHECK and c.asset_key.path[-1] == "antwerpen_okan"]
+    ended = REGISTRY.protocol("antwerpen_okan").valid_until.isoformat()
+    assert f"antwerpen_okan expired on {ended}" in check.description
+    assert ("register a renewal under validity.renewals in "
+            "orchestration/protocols/definitions/antwerpen_okan.yaml") in check.description
+    assert check.metadata["remedy"].value in check.description

@@ -164,6 +164,50 @@ def test_ingestion_results_become_entries_but_duplicates_and_unknown_files_do_no
     assert entry.fields["source"] == "zorgthuis" and entry.fields["sha256"] == SHA
 
 
+def _trail_of_two_protocols(log):
+    audit.record("delivery", path=log, protocol="zorgthuis", recipient="AGODI",
+                 files=[{"file": "verification_list.csv", "sha256": "ab" * 32}], key_version=None,
+                 delivery_id="zorgthuis-1")
+    audit.record("delivery_refused", path=log, protocol="antwerpen_okan",
+                 reason="antwerpen_okan expired on 2025-08-31")
+    audit.record("vault_use", path=log, protocol="zorgthuis", purpose="identification")
+    audit.record("erasure", path=log, rule="zorgthuis_lists", counts={"rows": 3})
+
+
+def _tail(capsys, log, *args: str) -> list[str]:
+    assert audit.main(["tail", "--path", str(log), *args]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_tail_filters_by_protocol_event_and_day(tmp_path, capsys):
+    log = tmp_path / "audit.jsonl"
+    _trail_of_two_protocols(log)
+    today = dt.datetime.now(dt.UTC).date()
+    zorgthuis = _tail(capsys, log, "--protocol", "zorgthuis")
+    assert [line.split()[4] for line in zorgthuis] == ["delivery", "vault_use"]
+    refused = _tail(capsys, log, "--event", "delivery_refused", "--event", "erasure")
+    assert [line.split()[4] for line in refused] == ["delivery_refused", "erasure"]
+    assert len(_tail(capsys, log, "--since", today.isoformat(), "--until",
+                     today.isoformat())) == 4
+    assert _tail(capsys, log, "--since", (today + dt.timedelta(days=1)).isoformat()) == []
+    assert _tail(capsys, log, "--until", (today - dt.timedelta(days=1)).isoformat()) == []
+    assert len(_tail(capsys, log, "-n", "1", "--protocol", "zorgthuis")) == 1
+
+
+def test_tail_is_readable_by_default_and_json_on_request(tmp_path, capsys):
+    log = tmp_path / "audit.jsonl"
+    _trail_of_two_protocols(log)
+    lines = _tail(capsys, log)
+    assert len(lines) == 4
+    delivery = lines[0]
+    assert delivery.startswith("#1 ") and " UTC  delivery " in delivery
+    assert "zorgthuis" in delivery and "1 file(s): verification_list.csv" in delivery
+    assert "{" not in delivery and "ab" * 32 not in delivery  # no JSON, hashes shortened
+    assert "counts: {rows=3}" in lines[3]
+    raw = _tail(capsys, log, "--json")
+    assert json.loads(raw[0].split(" ", 3)[3])["delivery_id"] == "zorgthuis-1"
+
+
 def _synthetic_people(n: int):
     """Names, street addresses and birth dates as the synthetic generator draws them."""
     from faker import Faker

@@ -22,6 +22,8 @@ from orchestration.platform import recovery
 from orchestration.foundations.settings import PROJECT_ROOT
 from orchestration.foundations.warehouse import POOL
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # real main-job processes
+
 PROCESS_TIMEOUT = 600  # a guard against a hang, not a measured assertion
 
 

@@ -138,3 +138,14 @@ def test_a_finished_run_is_recorded_with_its_job_and_assets(data_dir):
 
 def test_the_register_asset_depends_on_the_audit_log():
     assert AUDIT_LOG_KEY in processing_register.asset_deps[REGISTER_KEY]
+
+
+def test_the_register_is_written_after_every_delivery_of_the_main_job():
+    """So the register of a run counts that run's deliveries (it used to run before them)."""
+    from orchestration.definitions import defs
+    from orchestration.platform.asset_keys import delivery_asset_key
+
+    deliveries = {delivery_asset_key(pid) for pid in REGISTRY.ids}
+    assert deliveries <= set(processing_register.asset_deps[REGISTER_KEY])
+    job = defs.resolve_job_def("warehouse_job")
+    assert deliveries | {REGISTER_KEY} <= job.asset_layer.executable_asset_keys

@@ -236,3 +236,15 @@ def test_a_delivery_run_covers_every_school_year_so_it_is_a_full_build():
     assert request.tags["dagster/asset_partition_range_start"] == sy.ALL[0]
     assert request.tags["dagster/asset_partition_range_end"] == sy.ALL[-1]
     assert request.tags["school_year"] == "2024-25"  # the exchange's own year, for the audit
+
+
+def test_retention_ships_stopped_and_every_other_schedule_and_sensor_running():
+    """Starting the daemon (``make ui``) must never erase data: retention is switched on by
+    hand; the rest acts on its own (inbox sensors skip files already ingested)."""
+    from orchestration.definitions import defs
+
+    statuses = {s.name: s.default_status for s in defs.schedules}
+    assert statuses.pop("retention_daily") == dg.DefaultScheduleStatus.STOPPED
+    assert statuses and set(statuses.values()) == {dg.DefaultScheduleStatus.RUNNING}
+    sensors = {s.name: s.default_status for s in defs.sensors}
+    assert sensors and set(sensors.values()) == {dg.DefaultSensorStatus.RUNNING}

@@ -133,3 +133,39 @@ def test_the_hash_of_an_unchanged_file_is_taken_from_the_cursor(data_dir, monkey
     verdicts = admission.evaluate(data_dir, "zorgthuis", admission.Cursor.load(cursor.dump()),
                                   load_registry(), dt.date(2026, 1, 1))
     assert [v.kind for v in verdicts] == ["seen"]
+
+
+@pytest.mark.integration
+def test_files_an_in_process_run_ingested_start_nothing_and_a_new_file_still_does(data_dir):
+    """``make run`` ingests in-process, outside the sensors: opening the UI afterwards (the
+    daemon's first tick, with an empty cursor) must not ingest those files again."""
+    from orchestration.definitions import defs
+
+    loaded = write_inbox(data_dir, "zorgthuis", ZORGTHUIS_FILE, ZORGTHUIS_TEXT)
+    run = defs.resolve_job_def("ingest_zorgthuis_job").execute_in_process(
+        partition_key="2025-26", instance=dg.DagsterInstance.ephemeral())
+    assert run.success
+    assert admission.sha256_of(loaded) in audit.ingested_sha256s(audit.log_path(data_dir))
+
+    first_tick = evaluate(inbox_sensors["zorgthuis"])
+    assert first_tick.run_requests == []
+    assert "no new file" in first_tick.skip_reason.skip_message
+
+    corrected = write_inbox(data_dir, "zorgthuis", "zorgthuis_2025-10-01_definitief.csv",
+                            ZORGTHUIS_TEXT.replace(";N\n", ";J\n"))
+    [request] = evaluate(inbox_sensors["zorgthuis"], first_tick.cursor).run_requests
+    assert request.run_key == admission.sha256_of(corrected)
+    assert request.tags["file"] == corrected.name
+
+
+def test_only_what_the_audit_trail_shows_as_taken_in_counts_as_ingested(data_dir):
+    log = audit.log_path(data_dir)
+    common = dict(source="zorgthuis", file_type="zorgthuis_lists", received=1,
+                  quarantined=0)
+    audit.record("ingestion", path=log, file="a.csv", sha256="a1" * 32, status="loaded",
+                 loaded=1, **common)
+    audit.record("ingestion", path=log, file="b.csv", sha256="b2" * 32, status="rejected",
+                 loaded=0, **common)
+    audit.record("file_refused", path=log, file="c.csv", sha256="c3" * 32, source="zorgthuis",
+                 reason="unknown file type")
+    assert audit.ingested_sha256s(log) == {"a1" * 32, "b2" * 32}
