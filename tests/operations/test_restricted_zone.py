@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from orchestration.ingestion.inbox import ingest_source
 from orchestration.foundations import audit
 from orchestration.ingestion.admission import Verdict, move_refused
@@ -20,6 +22,8 @@ from orchestration.foundations.settings import PROJECT_ROOT
 from orchestration.foundations.sources import BY_FILE_TYPE
 from orchestration.foundations.warehouse import connect
 from tests.operations.conftest import write_inbox
+
+pytestmark = pytest.mark.usefixtures("test_master_key")
 
 
 def mode(path: Path) -> int:
