@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration.foundations import audit, settings
+from orchestration.foundations import settings
 from orchestration.foundations.sources import BY_SOURCE, SOURCES, file_types_of
 from orchestration.foundations.warehouse import POOL, connect
 from orchestration.ingestion.inbox import ingest_source

@@ -11,7 +11,6 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.deliveries import publication, spec

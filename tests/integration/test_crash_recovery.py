@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import dagster as dg
 import pytest
