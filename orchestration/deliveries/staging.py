@@ -52,6 +52,9 @@ def sealed(p: Paths, protocol_id: str, delivery_id: str) -> Path:
 
 def fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
+        if path.is_dir():  # the synthetic twin
+            fsync_tree(path)
+            continue
         with path.open("rb") as f:
             os.fsync(f.fileno())
     fsync_dir(folder)

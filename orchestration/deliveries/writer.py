@@ -49,7 +49,8 @@ from typing import Any, Literal
 import duckdb
 
 from orchestration.foundations import school_year as sy
-from orchestration.deliveries import datapackage, log, publication, requests, staging
+from orchestration.deliveries import (datapackage, log, package_docs, publication, requests,
+                                      staging, synthetic_twin)
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import fills_of, link_columns, model_name
 from orchestration.quality import holds
@@ -514,14 +515,22 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             "request_id": request.request_id if request else None,
             "forced_reason": force_reason,
             "disclosure": outcome.disclosure or None,
+            **package_docs.package_properties(protocol),
         }
         package = datapackage.write(written, tmp, properties=properties)
+        package_docs.write(protocol, [(w.name, w.rows, w.delivery) for w in written], tmp,
+                           properties)
         # the descriptor is this package's own output (tests validate it in full); the data are
         # checked every time: frictionless on every CSV, and every Parquet against its CSV
         validation = datapackage.validate(package, descriptor=False)
         if not validation.valid:
             raise DeliveryError(f"{protocol.id}: the data package does not validate: "
                                 f"{validation}")
+        twin, _ = synthetic_twin.write_twin(con, protocol, written, tmp, properties)
+        twin_validation = datapackage.validate(twin, descriptor=False)
+        if not twin_validation.valid:
+            raise DeliveryError(f"{protocol.id}: the synthetic twin does not validate: "
+                                f"{twin_validation}")
         staging.fsync_tree(tmp)
         files = [{"file": f"{part.name}.csv", "sha256": part.csv_sha256, "rows": part.rows}
                  for part in outcome.parts] + \

@@ -17,6 +17,7 @@ import pytest
 from stdnum.be import ssn
 
 from orchestration.deliveries import datapackage, requests, writer
+from orchestration.deliveries import package_docs, synthetic_twin
 from orchestration.foundations import audit
 from orchestration.protocols import load_registry, load_registry_from
 from orchestration.foundations.warehouse import connect
@@ -61,7 +62,7 @@ def test_zorgthuis_delivers_every_file_as_parquet_and_csv_with_a_valid_datapacka
     assert names == sorted(
         [f"{f}_{d}.{ext}" for f in ("funding_counts", "verification_list")
          for d in ("2023-10-02", "2024-02-01") for ext in ("csv", "parquet")]
-        + ["datapackage.json"])
+        + ["datapackage.json", *package_docs.DOCUMENTS, synthetic_twin.TWIN_FOLDER])
     validation = datapackage.validate(folder / "datapackage.json")
     assert validation.valid, validation.errors
     body = json.loads((folder / "datapackage.json").read_text())
@@ -202,7 +203,7 @@ def test_the_final_folder_is_renamed_from_a_hidden_complete_temporary_one(wareho
     restricted = str(warehouse.restricted) + os.sep
     assert partial.startswith(restricted) and sealed.startswith(restricted)
     assert os.path.basename(partial).startswith(f".partial-{os.getpid()}-")
-    assert "datapackage.json" in content and len(content) == 9
+    assert "datapackage.json" in content and len(content) == 9 + len(package_docs.DOCUMENTS) + 1
     # ...and moved into the outbox complete, by one rename
     assert src == sealed and dst == str(outcome.folder) and not existed
     assert published == content
