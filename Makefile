@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-unit setup manifest ui docs sample benchmark clean
+.PHONY: run test test-unit setup manifest ui docs graph sample benchmark clean
 
 run: setup manifest
 	set -o pipefail; $(BIN)/python -m orchestration.main 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
@@ -42,10 +42,18 @@ PORT ?= 3000
 ui: setup manifest
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
-# dbt docs (grain, indicator definitions, protocols as exposures) of the warehouse `make run` built:
-# open dbt_project/target/index.html, or `dbt docs serve` from dbt_project/.
+# dbt docs (grain, indicator definitions, protocols as exposures) of the warehouse `make run` built,
+# served on http://127.0.0.1:8080 (DOCS_PORT=... to change; Ctrl-C stops it). Served, not opened as
+# a file: the page loads manifest.json and catalog.json over HTTP.
+DOCS_PORT ?= 8080
 docs: setup manifest
 	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt docs generate --quiet
+	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+# The picture of the asset graph, from the Dagster definitions: docs/asset_graph.svg (groups and
+# their dependencies) and docs/asset_graph.dot (every asset key and edge; `dot -Tpng` renders it).
+graph: setup manifest
+	$(BIN)/python -m tools.asset_graph --out docs
 
 # Regenerate the committed synthetic sample (reproducible: same seed, same bytes).
 sample: setup

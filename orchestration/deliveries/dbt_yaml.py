@@ -38,6 +38,7 @@ from orchestration.deliveries.spec import (DeliveryModel, delivery_models, fills
 from orchestration.foundations import generated_files
 from orchestration.foundations.settings import PROJECT_ROOT
 from orchestration.protocols import load_registry
+from orchestration.protocols.codebook import article
 from orchestration.protocols.registry import Microdata, Protocol, Registry
 
 DELIVERIES_DIR = PROJECT_ROOT / "dbt_project" / "models" / "deliveries"
@@ -101,7 +102,7 @@ def model_entry(model: DeliveryModel) -> dict[str, Any]:
     scheme = scheme_of(p)
     description = (
         f"{_text(f.description)} Grain: {_text(f.grain)}. Delivery file `{f.id}` of protocol "
-        f"`{p.id}` ({_text(p.title)}); text: shared/{p.text_reference.file}. Allowed by: "
+        f"`{p.id}` ({_text(p.title)}); {protocol_citation(p)}. Allowed by: "
         f"“{_text(f.protocol_wording)}”.")
     if fills:
         filled = ", ".join(fl.column for fl in fills)
@@ -115,7 +116,8 @@ def model_entry(model: DeliveryModel) -> dict[str, Any]:
         "person_level": f.person_level,
         "suppress_small_counts": f.suppress_small_counts,
         "period": _period(model),
-        "text_reference": f"shared/{p.text_reference.file}",
+        "protocol": protocol_citation(p),
+        "owner": _owner(p),
         "pseudonym_scheme": p.pseudonym.scheme,
         "key_version": scheme.key_version if scheme else None,
         "filled_at_delivery": [fl.column for fl in fills],
@@ -166,8 +168,20 @@ def _validity(p: Protocol) -> str:
     return f"valid {p.validity.valid_from.isoformat()} to {until}{extra}"
 
 
-def exposure_entry(registry: Registry, p: Protocol) -> dict[str, Any]:
+def protocol_citation(p: Protocol) -> str:
+    """The protocol as a reader finds it: its Dutch title, signing date and the article of its
+    legal basis (or the deliberation), from the registry."""
+    return (f"“{_text(p.title_nl)}”, signed {p.date_signed.isoformat()}, legal basis "
+            f"{article(p, 'legal_basis')}")
+
+
+def _owner(p: Protocol) -> str:
     recipient = p.parties.recipient
+    return _text(recipient.name if recipient.short_name in recipient.name
+                 else f"{recipient.name} ({recipient.short_name})")
+
+
+def exposure_entry(registry: Registry, p: Protocol) -> dict[str, Any]:
     processors = ", ".join(x.name for x in p.parties.processors)
     description = "\n".join([
         f"{_text(p.title)}.",
@@ -180,23 +194,21 @@ def exposure_entry(registry: Registry, p: Protocol) -> dict[str, Any]:
         + (" (one delivery only)" if p.periodicity.once_only else "") + ".",
         f"Pseudonym scheme: {p.pseudonym.scheme}"
         + (f", key version {p.pseudonym.key_version}" if p.pseudonym.key_version else "") + ".",
-        f"Text: shared/{p.text_reference.file}"
-        + (f" ({p.text_reference.section})" if getattr(p.text_reference, "section", None)
-           else "") + ".",
+        f"Protocol: {protocol_citation(p)}.",
     ] + ([f"Processors: {processors}."] if processors else []))
     return {
         "name": p.id,
         "label": _text(p.title)[:120],
         "type": p.exposure_type,
         "maturity": "high",
-        "owner": {"name": _text(recipient.name if recipient.short_name in recipient.name
-                                else f"{recipient.name} ({recipient.short_name})")},
+        "owner": {"name": _owner(p)},
         "description": description,
         "depends_on": [f"ref('{m.name}')" for m in delivery_models(registry, p.id)],
         "config": {"meta": {"protocol_id": p.id, "date_signed": p.date_signed.isoformat(),
                             "valid_from": p.validity.valid_from.isoformat(),
                             "valid_until": p.valid_until.isoformat() if p.valid_until else None,
-                            "text_reference": f"shared/{p.text_reference.file}"}},
+                            "legal_basis_article": article(p, "legal_basis"),
+                            "protocol": protocol_citation(p)}},
     }
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from orchestration.deliveries import dbt_yaml, publication, spec
 from orchestration.protocols import load_registry
+from orchestration.protocols.codebook import article
 
 REGISTRY = load_registry()
 DELIVERIES = dbt_yaml.DELIVERIES_DIR
@@ -64,8 +65,27 @@ def test_one_exposure_per_protocol_in_its_own_file_owned_by_the_recipient():
         assert e["type"] == p.exposure_type
         assert e["depends_on"] == [f"ref('{spec.model_name(pid, f.id)}')"
                                    for f in p.delivery_files]
-        for words in ("Purpose:", "Legal basis:", "Validity:", p.text_reference.file):
+        for words in ("Purpose:", "Legal basis:", "Validity:"):
             assert words in e["description"], (pid, words)
+
+
+def test_exposures_and_models_cite_the_protocol_by_title_date_and_article_not_a_path():
+    """A reader of the dbt docs finds the protocol by its Dutch title, its signing date and the
+    article of its legal basis; no path outside the repository."""
+    for pid in REGISTRY.ids:
+        p = REGISTRY.protocol(pid)
+        text = (DELIVERIES / pid / f"_{pid}.yml").read_text()
+        assert "shared/" not in text and p.text_reference.file not in text, pid
+        body = yaml.safe_load(text)
+        (e,) = body["exposures"]
+        description = " ".join(e["description"].split())
+        for words in (" ".join(p.title_nl.split()), p.date_signed.isoformat(),
+                      article(p, "legal_basis")):
+            assert words in description, (pid, words)
+        assert e["config"]["meta"]["legal_basis_article"] == article(p, "legal_basis")
+        for model in (m for m in body["models"] if not m["name"].endswith("__microdata")):
+            assert " ".join(p.title_nl.split()) in " ".join(model["description"].split())
+            assert model["config"]["meta"]["owner"] == e["owner"]["name"]
 
 
 def test_the_generator_writes_nothing_when_nothing_changed(tmp_path: Path):
