@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-unit setup manifest ui docs graph sample benchmark clean
+.PHONY: run test test-unit setup manifest ui docs quality-docs graph sample benchmark clean
 
 run: setup manifest
 	set -o pipefail; $(BIN)/python -m orchestration.main 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
@@ -49,6 +49,11 @@ DOCS_PORT ?= 8080
 docs: setup manifest
 	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt docs generate --quiet
 	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+# The article-7 results page (offline, no CDN) that every quality check links to, served on
+# http://127.0.0.1:8081/results.html (the checks' data_docs_url); Ctrl-C stops it.
+quality-docs: setup
+	$(BIN)/python -m http.server 8081 --bind 127.0.0.1 --directory data/quality/gx/uncommitted/data_docs
 
 # The picture of the asset graph, from the Dagster definitions: docs/asset_graph.svg (groups and
 # their dependencies) and docs/asset_graph.dot (every asset key and edge; `dot -Tpng` renders it).

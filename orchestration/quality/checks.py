@@ -99,16 +99,23 @@ def _row_counts(p: settings.Paths) -> dict[str, tuple[int, int]]:
 
 
 def _docs(p: settings.Paths, root: Path, keep_runs: set[str]) -> Path | None:
-    """Keep only this run's validation results of the suites just run, rebuild the Data Docs."""
-    from orchestration.quality import gx_runner
+    """Keep only this run's validation results of the suites just run, rebuild the Data Docs,
+    and render the offline results page (``results_page``), which the checks link to: GX's own
+    Data Docs load their styles from a CDN and show empty tables without internet."""
+    import logging
+
+    from orchestration.quality import gx_runner, results_page
 
     try:
         prune_results(root, keep_runs)
-        return gx_runner.build_data_docs(root)
+        gx_runner.build_data_docs(root)
     except Exception as exc:  # noqa: BLE001 - docs are a view; a failure must not hide results
-        import logging
-
         logging.getLogger(__name__).warning("GX Data Docs not built: %s",
+                                            gx_runner.scrub_text(str(exc))[:300])
+    try:
+        return results_page.render(root)
+    except Exception as exc:  # noqa: BLE001 - as above
+        logging.getLogger(__name__).warning("results page not rendered: %s",
                                             gx_runner.scrub_text(str(exc))[:300])
         return None
 
@@ -164,8 +171,10 @@ def _result_metadata(e: Expectation, outcome: "gx_runner.ExpectationOutcome | No
     if query:
         meta["query_affected_rows"] = dg.MetadataValue.md(f"```sql\n{query.strip()}\n```")
     if docs:
+        from orchestration.quality import results_page
+
         meta["data_docs"] = dg.MetadataValue.path(str(docs))
-        meta["data_docs_url"] = dg.MetadataValue.url(docs.as_uri())
+        meta["data_docs_url"] = dg.MetadataValue.url(results_page.url(docs, e.suite))
     return meta
 
 

@@ -6,6 +6,7 @@ Every test uses a real DuckDB file and a real GX file context in ``tmp_path``.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pytest
 
-from orchestration.quality import gx_duckdb, gx_runner
+from orchestration.quality import gx_duckdb, gx_runner, results_page
 from orchestration.quality.gx_runner import ExpectationRaisedError, validate_table
 
 pytestmark = pytest.mark.integration  # Great Expectations validations on DuckDB
@@ -312,6 +313,19 @@ def test_results_and_data_docs_never_contain_personal_values(tmp_path):
     # what is there instead: counts and a query over the key column
     query = by_key[("expect_column_value_lengths_to_equal", "insz")].unexpected_index_query
     assert "person_key" in query and "raw.people" in query
+
+    # our offline page: no CDN, no external reference, the counts of every expectation
+    page = results_page.render(root)
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", text), "external reference"
+    assert "http://" not in text and "https://" not in text
+    for value in SECRET_VALUES:
+        assert value not in text
+    assert "people" in text and f"{len(outcome.expectations) - sum(e.success for e in outcome.expectations)}" in text
+    rows = re.findall(r"<tr class='(pass|fail)'>(.*?)</tr>", text)
+    assert len(rows) == len(outcome.expectations)
+    numbers = {re.sub(r"<[^>]+>", "|", r[1]) for r in rows}
+    assert any("|2|" in n for n in numbers) and any("|1|" in n for n in numbers)  # the counts
     _assert_file_unlocked(warehouse)
 
 
