@@ -45,9 +45,12 @@ def test_the_register_and_reports_are_materialized_and_data_docs_linked(pipeline
     docs = {e.metadata["data_docs"].value for e in raw if "data_docs" in e.metadata}
     assert len(docs) == 1
     index = docs.pop()
-    assert index.endswith("index.html")
+    assert index.endswith("results.html")  # the offline page (no CDN)
     html = open(index, encoding="utf-8").read()
     assert "raw_discimus_enrolments" in html and "staging_discimus_enrolments" not in html
+    assert "https://" not in html and "http://" not in html
+    urls = {e.metadata["data_docs_url"].value for e in raw if "data_docs_url" in e.metadata}
+    assert urls and all(u.startswith("http://127.0.0.1:") for u in urls)
     one = next(e for e in raw if e.check_name == "duplicate_row")
     assert {"unexpected_count", "article7_category", "severity", "rule",
             "query_affected_rows"} <= set(one.metadata)
