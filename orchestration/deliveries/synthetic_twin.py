@@ -35,7 +35,7 @@ import duckdb
 from orchestration.deliveries import datapackage, package_docs
 from orchestration.deliveries.pseudonyms import CODE_ALPHABET
 from orchestration.deliveries.spec import fills_of
-from orchestration.disclosure.policy import policy_from_registry
+from orchestration import disclosure
 from orchestration.protocols.codebook import load_codebook
 from orchestration.protocols.registry import DeliveryFile, Protocol
 
@@ -163,7 +163,7 @@ def _fallback(variable, type_: str, salt: str) -> str:
 def twin_table(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
                real_parquet: Path, table: str, salt: str) -> list[ColumnPlan]:
     """Create ``table``: the twin of one real file (its Parquet), same columns and types."""
-    threshold = policy_from_registry(protocol, delivery).threshold
+    threshold = disclosure.policy_from_registry(protocol, delivery).threshold
     codebook = load_codebook()
     con.execute(f"create or replace temp table __twin_real as select * from "
                 f"read_parquet('{_path(real_parquet)}')")
