@@ -61,8 +61,8 @@ def _duration_en(duration: str | None) -> str:
 
 
 def _reference(protocol: Protocol) -> str:
-    ref = protocol.text_reference
-    return (f"{ref.section}, " if ref.section else "") + f"shared/{ref.file}"
+    """The protocol as its reader finds it: the deliberation, else its Dutch title."""
+    return protocol.text_reference.section or f"“{_one_line(protocol.title_nl)}”"
 
 
 def citation(protocol: Protocol) -> str:
@@ -193,7 +193,9 @@ def terms(protocol: Protocol, *, synthetic: bool = False) -> str:
     return "\n".join([
         f"# Gebruiksvoorwaarden / Terms of use - `{p.id}`", "",
         "Geen open licentie. Deze persoonsgegevens worden meegedeeld onder het protocol "
-        f"\"{_one_line(p.title_nl)}\" ({_reference(p)}), ondertekend op "
+        f"\"{_one_line(p.title_nl)}\""
+        + (f" ({p.text_reference.section})" if p.text_reference.section else "")
+        + ", ondertekend op "
         f"{p.date_signed.isoformat()}, en mogen enkel gebruikt worden voor het doel en door de "
         f"diensten die het protocol noemt ({article(p, 'recipients')}), met de "
         f"beveiligingsmaatregelen van {article(p, 'security')}. Elke verdere mededeling vraagt "

@@ -118,3 +118,18 @@ def test_the_check_catches_a_delivery_model_that_joins_staging():
                   "final as (select cast(x as varchar) as x from a "
                   "where {{ in_delivery_period('school_year') }}) select * from final")
     assert not [name for name, p in LOGIC.items() if p.search(_without_comments(projection))]
+
+
+def _interface_marts() -> list[dict]:
+    """The marts the delivery models read: their columns are an interface."""
+    nodes = _nodes()
+    names = {d for n in _delivery_models() for d in n["depends_on"]["nodes"]
+             if d in nodes and _layer(nodes[d]) == "marts"}
+    return sorted((nodes[d] for d in names), key=lambda n: n["name"])
+
+
+@pytest.mark.parametrize("mart", _interface_marts(), ids=lambda n: n["name"])
+def test_every_mart_a_delivery_model_reads_has_an_enforced_contract(mart):
+    """A change to such a mart's columns or types fails its own build, not a delivery later."""
+    assert mart["config"]["contract"]["enforced"] is True, mart["name"]
+    assert mart["columns"] and all(c.get("data_type") for c in mart["columns"].values())

@@ -36,6 +36,7 @@ def test_each_readme_states_the_registry_facts_a_recipient_needs(protocol):
     en = _one_line(package_docs.readme(protocol, parts, props, nl=False))
     recipient = protocol.parties.recipient
     for text in (nl, en):
+        assert "shared/" not in text  # no path outside the package
         for fact in (recipient.name, protocol.date_signed.isoformat(),
                      article(protocol, "legal_basis"), package_docs.citation(protocol),
                      *(s.name for s in protocol.parties.sources), package_docs.CODEBOOK,
