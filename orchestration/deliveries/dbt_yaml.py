@@ -17,7 +17,8 @@ Writes, for every protocol of ``orchestration/protocols/definitions``:
   ``publication.microdata``);
 - in the same file, the protocol's exposure (owner = the recipient, type from the registry's
   ``exposure_type``, depends on its delivery models, description with purpose, legal basis,
-  validity and text reference).
+  validity and the protocol cited by its Dutch title, signing date and legal-basis article:
+  ``protocol_citation``; each model's ``meta.owner`` is the recipient too).
 
 Every generated file belongs to one protocol, so adding a protocol adds files and changes none.
 
