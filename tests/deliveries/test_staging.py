@@ -13,7 +13,7 @@ import stat
 
 import pytest
 
-from orchestration.deliveries import writer
+from orchestration.deliveries import package_docs, writer
 from orchestration.foundations import audit
 from orchestration.foundations.warehouse import connect
 from tests.deliveries.conftest import build
@@ -104,7 +104,8 @@ def test_a_recorded_delivery_killed_before_it_reached_the_outbox_is_published_on
     assert outcome.status == "unchanged" and outcome.delivery_id == delivery_id
     assert _outbox(warehouse) == [delivery_id] and _staged(warehouse) == []
     folder = warehouse.outbox / "zorgthuis" / delivery_id
-    assert len(list(folder.iterdir())) == 9  # 4 files x (CSV, Parquet) + datapackage.json
+    # 4 files x (CSV, Parquet) + datapackage.json, the documents and the synthetic twin
+    assert len(list(folder.iterdir())) == 9 + len(package_docs.DOCUMENTS) + 1
     # exactly one delivery and one vault-use entry, whoever wrote them
     for event in ("delivery", "vault_use"):
         assert [e.fields["delivery_id"] for e in _events(warehouse, event)] == [delivery_id]
