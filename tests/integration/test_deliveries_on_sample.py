@@ -30,7 +30,7 @@ import pytest
 from stdnum.be import ssn
 
 from orchestration.foundations import settings
-from orchestration.deliveries import datapackage, requests, spec, writer
+from orchestration.deliveries import datapackage, package_docs, requests, spec, writer
 from orchestration.deliveries.assets import REFUSAL_CHECK, delivery_asset_key, delivery_assets
 from orchestration.foundations import audit
 from orchestration.protocols import load_registry
@@ -142,7 +142,7 @@ def test_antwerpen_okan_is_refused_today_visibly_and_writes_nothing(p, pipeline)
 
 
 def test_antwerpen_okan_delivers_inside_its_validity_period(okan_inside_validity):
-    names = {x.stem for x in okan_inside_validity.glob("*.csv")}
+    names = {x.stem for x in _data_csvs(okan_inside_validity)}
     assert names == {f.id for f in REGISTRY.protocol("antwerpen_okan").delivery_files}
     assert datapackage.validate(okan_inside_validity / "datapackage.json").valid
 
@@ -307,7 +307,7 @@ def test_no_name_or_street_outside_the_identified_deliveries(p, okan_inside_vali
     for pid, folder in _all_folders(p, okan_inside_validity):
         if pid in ("zorgthuis", "duo_leerplicht"):
             continue
-        for path in folder.glob("*.csv"):
+        for path in _data_csvs(folder):
             for row in _csv(path):
                 leaked = words & set(row.values())
                 assert not leaked, (path.name, sorted(leaked)[:3])
@@ -584,13 +584,18 @@ def test_identification_is_taken_from_the_vault_and_logged_as_vault_use(p):
 # ------------------------------------------------------------------------------------ identifiers
 
 
+def _data_csvs(folder: Path) -> list[Path]:
+    """The delivered data files of a package (not its codebook)."""
+    return sorted(x for x in folder.glob("*.csv") if x.name != package_docs.CODEBOOK)
+
+
 CODE = "[BCDFGHJKLMNPQRST]{32}"  # 128 bits in letters: never a digit run (deliveries/pseudonyms.py)
 PSEUDONYM_FORMS = {"naft_evaluation": rf"DOM1-{CODE}", "antwerpen_okan": rf"APC1-{CODE}",
                    "vtc_2015_34": rf"SJK1-{CODE}"}
 
 
 def _cells(folder: Path) -> set[str]:
-    return {v for x in folder.glob("*.csv") for r in _csv(x) for v in r.values()} - {""}
+    return {v for x in _data_csvs(folder) for r in _csv(x) for v in r.values()} - {""}
 
 
 def test_no_identifier_of_one_protocol_appears_anywhere_in_another_protocols_files(
@@ -660,7 +665,7 @@ def test_every_delivery_asset_shows_text_reference_row_counts_and_schema_never_v
         assert not values & set(re.findall(r"[\w.-]+", text)), pid
     for pid in DELIVERING_TODAY + ON_REQUEST:
         md = _materialisation(pipeline.first, pid)
-        written = [x for folder in _deliveries(p, pid) for x in folder.glob("*.csv")]
+        written = [x for folder in _deliveries(p, pid) for x in _data_csvs(folder)]
         assert md["rows_total"] == sum(len(_csv(x)) for x in written), pid
         assert md["files"] == len(written), pid
         for f in REGISTRY.protocol(pid).delivery_files:
