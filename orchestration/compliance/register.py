@@ -133,6 +133,11 @@ def _quality(protocol: Protocol) -> str:
         parts.append(f"investigation within {q.investigation_within}")
     if q.measures_within:
         parts.append(f"measures within {q.measures_within}")
+    if q.term_wording:
+        parts.append(f"investigation and measures \"{q.term_wording}\" (the text sets no date)")
+    if q.steward_reminder_within:
+        parts.append(f"steward's reminder after {q.steward_reminder_within} (the steward's "
+                     "choice, not a protocol deadline)")
     if q.correction_by_new_file:
         parts.append("corrected by a new file")
     return ", ".join(parts)

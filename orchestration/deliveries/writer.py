@@ -49,7 +49,7 @@ from typing import Any, Literal
 import duckdb
 
 from orchestration.foundations import school_year as sy
-from orchestration.deliveries import datapackage, log, publication, requests, staging
+from orchestration.deliveries import datapackage, exchanges, log, publication, requests, staging
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import fills_of, link_columns, model_name
 from orchestration.quality import holds
@@ -318,6 +318,35 @@ def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deliv
                 f"from {base} {' '.join(joins)} {order}")
 
 
+def withhold_before_start(con: duckdb.DuckDBPyConnection, protocol: Protocol,
+                          delivery: DeliveryFile, table: str) -> list[str]:
+    """Remove from ``table`` the lists whose exchange moment (registry exchanges, art. 5 of
+    zorgthuis) fell before the protocol took effect, unless the registry quotes the arrangement
+    that covered them (``validity.covered_before_start``). Returns what was withheld, e.g.
+    ``2022-10-03 provisional``; the counting date alone never decides."""
+    columns = set(delivery.column_names)
+    if not protocol.periodicity.exchanges or "counting_date" not in columns:
+        return []
+    years = [r[0] for r in con.execute(
+        f"select distinct school_year from {table} where school_year is not null").fetchall()] \
+        if "school_year" in columns else []
+    early = exchanges.exchanged_before_start(protocol, sorted(years))
+    value_of = {(x.counting_date, x.list_kind): x.list_value
+                for x in protocol.periodicity.exchanges}
+    withheld = []
+    for e in early:
+        value = value_of.get((e.counting_date_name, e.list_kind))
+        condition = "counting_date = ?"
+        params: list[Any] = [e.counting_date]
+        if value is not None and "list_kind" in columns:
+            condition += " and list_kind = ?"
+            params.append(value)
+        con.execute(f"delete from {table} where {condition}", params)
+        withheld.append(f"{e.counting_date.isoformat()} {e.list_kind} (exchange "
+                        f"{e.exchange_day.isoformat()})")
+    return withheld
+
+
 def protect(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
             table: str, p: Paths | None = None, release: str = "") -> publication.Publication:
     """Pass an aggregated file through the disclosure hook, replacing the temp table by what may
@@ -459,6 +488,12 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         for delivery in protocol.delivery_files:
             table = f"__file_{delivery.id}"
             assemble(con, protocol, delivery, table, request)
+            early = withhold_before_start(con, protocol, delivery, table)
+            if early:
+                outcome.notes.append(
+                    f"{delivery.id}: withheld, exchanged before {protocol.id} took effect on "
+                    f"{protocol.validity.valid_from.isoformat()} and covered by no arrangement "
+                    f"in the registry: {', '.join(early)}")
             if publication.needs_protection(delivery):
                 result = protect(con, protocol, delivery, table, p, today.isoformat())
                 published[delivery.id] = result

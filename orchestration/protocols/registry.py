@@ -240,6 +240,16 @@ class Renewal(_Model):
     signed: IsoDate | None = None
 
 
+class CoveredExchange(_Model):
+    """A list exchanged before the protocol took effect that an earlier arrangement covered:
+    only such a list may be delivered (the text's words quoted)."""
+
+    counting_date: IsoDate
+    list_kind: ListKind
+    arrangement: Text
+    protocol_wording: Text
+
+
 class Validity(_Model):
     valid_from: IsoDate
     valid_until: IsoDate | None  # None: indefinite (as long as the legal ground exists)
@@ -247,6 +257,11 @@ class Validity(_Model):
     notice_period: Duration | None = None
     ends_when: Text
     protocol_wording: Text
+    # the text's words on when it takes effect ("treedt in werking op datum van ondertekening")
+    start_wording: str | None = None
+    # lists whose exchange fell before valid_from, delivered only because an arrangement that
+    # the registry quotes covered them; every other such list is withheld
+    covered_before_start: list[CoveredExchange] = Field(default_factory=list)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -325,6 +340,8 @@ class Exchange(_Model):
     list_kind: ListKind
     window: Annotated[str, Field(pattern=_WINDOW.pattern)]
     protocol_wording: Text
+    # the value a delivered file's list_kind column carries for this list (VOORLOPIG, ...)
+    list_value: str | None = None
     note: str | None = None
 
     @property
@@ -479,7 +496,13 @@ class Quality(_Model):
     report_immediately: bool = False
     investigation_within: Duration | None = None
     measures_within: Duration | None = None
-    deadline_is_configurable_default: bool = False  # the text says "a reasonable term"
+    # the text gives no term but words such as "binnen redelijke termijn": those words, quoted;
+    # then investigation_within and measures_within stay empty (no date the text does not give)
+    term_wording: str | None = None
+    # a reminder period the data steward chose for such a text: shown as the steward's, never
+    # as the protocol's deadline
+    steward_reminder_within: Duration | None = None
+    steward_reminder_note: str | None = None
     correction_by_new_file: bool = False
     follow_up_meeting: Literal["yearly"] | None = None
     protocol_wording: str | None = None
@@ -488,7 +511,22 @@ class Quality(_Model):
     def _coherent(self) -> Quality:
         if self.stated and not (self.reporter and self.responder and self.protocol_wording):
             raise ValueError("a stated article 7 needs reporter, responder and protocol_wording")
+        if self.term_wording is not None:
+            if self.investigation_within or self.measures_within:
+                raise ValueError("an article 7 whose terms are words (term_wording) has no "
+                                 "investigation_within or measures_within: the text gives none")
+            if self.protocol_wording and self.term_wording not in self.protocol_wording:
+                raise ValueError(f"term_wording {self.term_wording!r} is not in the quoted "
+                                 "protocol_wording")
+        if self.steward_reminder_within is not None and self.term_wording is None:
+            raise ValueError("steward_reminder_within is only for an article 7 that gives no "
+                             "term (term_wording)")
         return self
+
+    @property
+    def deadline_is_reasonable_term(self) -> bool:
+        """The text says "a reasonable term" (or the like) instead of a period."""
+        return self.term_wording is not None
 
 
 class Disclosure(_Model):
@@ -638,6 +676,22 @@ class Publication(_Model):
     microdata: Microdata | None = None
 
 
+class CountPurpose(_Model):
+    """One purpose a count serves, as the text names it (zorgthuis art. 2: the operating
+    budgets, the teaching periods in primary, the integrated support offer in secondary): the
+    education levels it applies to, the legal article it points to, and the coefficient the text
+    gives (None: the text gives none, the count is delivered unweighted). The file carries one
+    row per purpose and article (``funding_purpose``, ``legal_reference``); the dbt seed
+    ``count_purposes`` is generated from here."""
+
+    purpose: SnakeId
+    education_levels: Annotated[list[EducationLevel], Field(min_length=1)]
+    legal_reference: Text
+    coefficient: Annotated[float, Field(gt=0)] | None = None
+    protocol_wording: Text
+    note: str | None = None
+
+
 class DeliveryFile(_Model):
     id: SnakeId
     description: Text
@@ -653,6 +707,7 @@ class DeliveryFile(_Model):
     notes: list[Text] = Field(default_factory=list)
     filled_at_delivery: FilledAtDelivery | None = None
     publication: Publication | None = None
+    count_purposes: list[CountPurpose] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _coherent(self) -> DeliveryFile:
@@ -660,6 +715,20 @@ class DeliveryFile(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"file {self.id}: duplicate columns {duplicates}")
+        if self.count_purposes:
+            purposes = {c.purpose for c in self.count_purposes}
+            needed = {"funding_purpose", "legal_reference"}
+            if not needed <= set(names):
+                raise ValueError(f"file {self.id}: count_purposes need the columns "
+                                 f"{sorted(needed)}")
+            allowed = set(self.variable("funding_purpose").allowed_values or [])
+            if allowed != purposes:
+                raise ValueError(f"file {self.id}: funding_purpose allows {sorted(allowed)}, "
+                                 f"count_purposes declare {sorted(purposes)}")
+            pairs = [(c.purpose, level) for c in self.count_purposes
+                     for level in c.education_levels]
+            if len(pairs) != len(set(pairs)):
+                raise ValueError(f"file {self.id}: a purpose names an education level twice")
         for v in self.variables:
             if v.weighting is None:
                 continue
