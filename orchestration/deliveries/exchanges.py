@@ -130,6 +130,11 @@ def validity_refusal(protocol: Protocol, day: dt.date) -> str | None:
     v = protocol.validity
     if day < v.valid_from:
         return f"{protocol.id} is not valid before {v.valid_from.isoformat()}: no delivery yet"
+    ends = v.ends_by_notice_on
+    if v.notice is not None and ends is not None and day >= ends:
+        return (f"{protocol.id} was terminated: notice given on {v.notice.given_on.isoformat()} "
+                f"by {v.notice.given_by} ({v.notice.reference}), notice period "
+                f"{v.notice_period}; it ended on {ends.isoformat()}: no exchange from that day")
     end = protocol.valid_until
     return (f"{protocol.id} expired: its validity ended on {end.isoformat()} (registry "
             f"validity{', renewals included' if v.renewals else ''}); no delivery after that "
