@@ -173,6 +173,33 @@ def _validity(p: Protocol) -> str:
     return f"valid {p.validity.valid_from.isoformat()} to {until}{extra}"
 
 
+def _duties(p: Protocol) -> list[str]:
+    """The protocol's duties that shape its deliveries, in the text's words where it has them."""
+    out = []
+    v, q = p.validity, p.quality
+    if v.start_wording:
+        out.append(f"In force: \"{_text(v.start_wording)}\" ({v.valid_from.isoformat()}); a "
+                   "list whose exchange moment fell before it is not delivered"
+                   + (f" ({len(v.covered_before_start)} covered by a quoted arrangement)"
+                      if v.covered_before_start else "") + ".")
+    if v.notice is not None and v.ends_by_notice_on is not None:
+        out.append(f"Terminated: notice of {v.notice.given_on.isoformat()} by "
+                   f"{v.notice.given_by}; no delivery from {v.ends_by_notice_on.isoformat()}.")
+    if q.term_wording:
+        out.append(f"Article 7: \"{q.term_wording}\" (no date in the text)"
+                   + (f"; the steward's reminder after {q.steward_reminder_within} is not a "
+                      "protocol deadline" if q.steward_reminder_within else "") + ".")
+    sharing = p.disclosure.further_sharing
+    if sharing is not None:
+        what = "consent" if sharing.requires == "consent" else "prior notice"
+        out.append(f"Further sharing: a file for a third party waits for the {what} of "
+                   f"{', '.join(sharing.of)} recorded in the registry.")
+    if p.breach_notification is not None:
+        out.append(f"Data breach: to {'; '.join(p.breach_notification.notify)}, "
+                   f"\"{p.breach_notification.deadline_wording}\".")
+    return out
+
+
 def exposure_entry(registry: Registry, p: Protocol) -> dict[str, Any]:
     recipient = p.parties.recipient
     processors = ", ".join(x.name for x in p.parties.processors)
@@ -190,7 +217,7 @@ def exposure_entry(registry: Registry, p: Protocol) -> dict[str, Any]:
         f"Text: shared/{p.text_reference.file}"
         + (f" ({p.text_reference.section})" if getattr(p.text_reference, "section", None)
            else "") + ".",
-    ] + ([f"Processors: {processors}."] if processors else []))
+    ] + ([f"Processors: {processors}."] if processors else []) + _duties(p))
     return {
         "name": p.id,
         "label": _text(p.title)[:120],
