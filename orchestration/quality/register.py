@@ -110,11 +110,6 @@ class Article7Terms:
             return None
         return add_duration(reported_on, self.steward_reminder_within)
 
-    @property
-    def configurable(self) -> bool:
-        """The text gives no period, so the steward's reminder period may be changed."""
-        return self.term_wording is not None
-
 
 def _override(protocol_id: str, overrides: Mapping[str, str] | None) -> str | None:
     if overrides and protocol_id in overrides:
