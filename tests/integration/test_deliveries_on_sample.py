@@ -515,6 +515,7 @@ def test_zorgthuis_funding_counts_count_each_purpose_per_school_and_branch(p):
         basis = name == "teaching_periods"
         assert ("basisonderwijs" in operating["legal_reference"]) == basis, key
     assert set(weighted_purposes) == {"teaching_periods", "integrated_support_offer"}
+    assert len({k[3] for k in by_key}) > 1  # branches, not only schools
 
 
 def _sample_lists() -> dict[tuple[str, str], dict[str, str]]:
@@ -559,9 +560,9 @@ def test_zorgthuis_delivers_no_list_exchanged_before_the_protocol_took_effect(p)
     assert ("2023-02-01", "VOORLOPIG") not in lists
     assert {("2023-02-01", "DEFINITIEF"), ("2023-01-16", "DEFINITIEF")} <= lists
     assert ("2023-10-02", "VOORLOPIG") in lists  # after the start: every list
-    assert len({k[3] for k in funded}) > 1  # branches, not only schools
     dates = {x.stem.rsplit("_", 1)[1] for x in _csv_files(zorg, "funding_counts")}
     assert dates == {x.stem.rsplit("_", 1)[1] for x in _csv_files(zorg, "verification_list")}
+    assert "2022-10-03" not in dates
 
 
 def test_later_career_states_are_the_enrolments_on_1_october_1_february_and_30_june(
