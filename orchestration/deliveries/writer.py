@@ -379,9 +379,10 @@ def withhold_before_start(con: duckdb.DuckDBPyConnection, protocol: Protocol,
         if value is not None and "list_kind" in columns:
             condition += " and list_kind = ?"
             params.append(value)
-        con.execute(f"delete from {table} where {condition}", params)
-        withheld.append(f"{e.counting_date.isoformat()} {e.list_kind} (exchange "
-                        f"{e.exchange_day.isoformat()})")
+        removed = con.execute(f"delete from {table} where {condition}", params).fetchone()[0]
+        if removed:
+            withheld.append(f"{e.counting_date.isoformat()} {e.list_kind} (exchange "
+                            f"{e.exchange_day.isoformat()}, {removed} row(s))")
     return withheld
 
 
