@@ -97,7 +97,7 @@ def project_stage_seconds(steps: list[tuple[str, float]]) -> dict[str, float]:
             for stage, prefixes in PROJECT_STAGES.items()}
 
 
-def run_references(root: Path, source: Path, data: Path, since: float, env: dict[str, str],
+def run_references(root: Path, source: Path, data: Path, run_id: str, env: dict[str, str],
                    memory_limit: str) -> dict[str, Stage]:
     """The plain-DuckDB reference of every stage, each a process of its own."""
     work = root / "reference"
@@ -108,7 +108,7 @@ def run_references(root: Path, source: Path, data: Path, since: float, env: dict
         "ingestion": base + ["ingestion", "--source", str(source)] + common,
         "models": base + ["models", "--warehouse", str(data / "warehouse" / "warehouse.duckdb"),
                           "--dbt-target", str(settings.PROJECT_ROOT / "dbt_project" / "target"),
-                          "--since", str(since)] + common,
+                          "--run-id", run_id] + common,
         "deliveries": base + ["deliveries"] + common,
     }
     return {stage: run_stage(f"reference {stage}", args, env, root / f"reference_{stage}.log")
@@ -151,6 +151,15 @@ def fill_inbox(source: Path, data: Path) -> int:
         os.link(src, target)
         count += 1
     return count
+
+
+def latest_run_id(dagster_home: Path) -> str:
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+    return runs[0].run_id if runs else ""
 
 
 def step_timings(dagster_home: Path) -> list[tuple[str, float]]:
@@ -234,12 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(settings.PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     load_before = load_average()
-    started = time.time()
     stages.append(run_stage("main job", [sys.executable, "-m", "orchestration.main",
                                          "--no-sample"], env, root / "main_job.log"))
     load_after_main = load_average()
     references = ({} if args.no_reference or stages[-1].exit_code else
-                  run_references(root, source, data, started, env, args.memory_limit))
+                  run_references(root, source, data, latest_run_id(home), env,
+                                 args.memory_limit))
     load_after = load_average()
 
     print(f"\n{args.pupils:,} pupils, seed {args.seed}, {files} source files, "

@@ -87,10 +87,11 @@ def ingestion(source: Path, work: Path, memory_limit: str) -> None:
     con.close()
 
 
-def _executed_models(target: Path, since: float) -> list[dict]:
-    """The models of the dbt invocations that ended after ``since``, in the order dbt ran them:
-    the invocations' own ``run_results.json`` (compiled SQL and relation) and manifests."""
-    runs = sorted((p for p in target.glob("*/run_results.json") if p.stat().st_mtime >= since),
+def _executed_models(target: Path, run_id: str) -> list[dict]:
+    """The models of the main job's dbt invocations, in the order dbt ran them: the
+    invocations' own ``run_results.json`` (compiled SQL and relation) and manifests, in the
+    target folders dagster-dbt names ``<op>-<run id, 7 characters>-<random>``."""
+    runs = sorted(target.glob(f"*-{run_id[:7]}-*/run_results.json"),
                   key=lambda p: p.stat().st_mtime)
     models = []
     for run_results in runs:
@@ -105,14 +106,14 @@ def _executed_models(target: Path, since: float) -> list[dict]:
     return models
 
 
-def models(warehouse: Path, dbt_target: Path, since: float, work: Path,
+def models(warehouse: Path, dbt_target: Path, run_id: str, work: Path,
            memory_limit: str) -> None:
     from orchestration.deliveries.pseudonyms import register_pseudonym_macros
     from orchestration.protocols import load_registry
 
-    plan = _executed_models(dbt_target, since)
+    plan = _executed_models(dbt_target, run_id)
     if not plan:
-        raise SystemExit(f"no dbt invocation in {dbt_target} ended after the main job started")
+        raise SystemExit(f"no dbt invocation of run {run_id} in {dbt_target}")
     copy = work / "models" / warehouse.name  # same file name: the same catalog name as dbt's SQL
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(warehouse, copy)
@@ -152,14 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, help="ingestion: the population's folder")
     parser.add_argument("--warehouse", type=Path, help="models: the main job's warehouse")
     parser.add_argument("--dbt-target", type=Path, help="models: dbt's target folder")
-    parser.add_argument("--since", type=float, default=0.0,
-                        help="models: the main job's start (epoch seconds)")
+    parser.add_argument("--run-id", default="", help="models: the main job's Dagster run id")
     parser.add_argument("--memory-limit", default="12GB")
     args = parser.parse_args(argv)
     if args.stage == "ingestion":
         ingestion(args.source, args.work, args.memory_limit)
     elif args.stage == "models":
-        models(args.warehouse, args.dbt_target, args.since, args.work, args.memory_limit)
+        models(args.warehouse, args.dbt_target, args.run_id, args.work, args.memory_limit)
     else:
         deliveries(args.work, args.memory_limit)
     return 0
