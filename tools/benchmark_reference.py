@@ -19,6 +19,7 @@ import argparse
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -49,6 +50,7 @@ INSZ_OK = ("(length({v}) = 11 and regexp_full_match({v}, '[0-9]{{11}}') and "
 def ingestion(source: Path, work: Path, memory_limit: str) -> None:
     from orchestration.ingestion.load import _rule_checks, _value
 
+    started = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     target = work / "ingestion.duckdb"
     target.unlink(missing_ok=True)
@@ -85,6 +87,7 @@ def ingestion(source: Path, work: Path, memory_limit: str) -> None:
             con.execute(f"create table {table} as {select}")
             created.add(table)
     con.close()
+    _record_seconds(work, "ingestion", time.perf_counter() - started)
 
 
 def _executed_models(target: Path, run_id: str) -> list[dict]:
@@ -118,6 +121,7 @@ def models(warehouse: Path, dbt_target: Path, run_id: str, work: Path,
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(warehouse, copy)
     (work / "models" / "plan.json").write_text(json.dumps(plan))
+    started = time.perf_counter()  # the copy above is set-up, not the reference's work
     con = _connect(copy, memory_limit, work / "tmp")
     register_pseudonym_macros(con, load_registry())
     for model in plan:
@@ -126,9 +130,16 @@ def models(warehouse: Path, dbt_target: Path, run_id: str, work: Path,
                     else f"drop table if exists {model['relation']}")
         con.execute(f"create or replace {kind} {model['relation']} as {model['sql']}")
     con.close()
+    _record_seconds(work, "models", time.perf_counter() - started)
+
+
+def _record_seconds(work: Path, stage: str, seconds: float) -> None:
+    """The stage's own work in seconds (no interpreter start, no set-up copy), for the ratio."""
+    (work / f"{stage}_seconds.json").write_text(json.dumps({"seconds": round(seconds, 1)}))
 
 
 def deliveries(work: Path, memory_limit: str) -> None:
+    started = time.perf_counter()
     copy = next((work / "models").glob("*.duckdb"))
     out = work / "deliveries"
     shutil.rmtree(out, ignore_errors=True)
@@ -143,6 +154,7 @@ def deliveries(work: Path, memory_limit: str) -> None:
                     "(format csv, header true, delimiter ';', quote '\"')")
         con.execute(f"copy ({query}) to '{out / table}.parquet' (format parquet)")
     con.close()
+    _record_seconds(work, "deliveries", time.perf_counter() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
