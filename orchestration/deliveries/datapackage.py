@@ -181,7 +181,8 @@ def _check_csv(resource: dict[str, Any], folder: Path) -> list[str]:
                           f"{f['name']}")
         if "enum" in constraints:
             allowed = pa.array(constraints["enum"], type=column.type)
-            outside = pc.sum(pc.invert(pc.is_in(column, value_set=allowed, skip_nulls=True)))
+            outside = pc.sum(pc.and_(pc.is_valid(column),  # a missing value is no value
+                                     pc.invert(pc.is_in(column, value_set=allowed))))
             if outside.as_py():
                 errors.append(f"{name}: {outside.as_py()} values of field {f['name']} outside "
                               f"its enum")
