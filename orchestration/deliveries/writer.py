@@ -353,26 +353,18 @@ def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: 
             label = period.isoformat() if isinstance(period, dt.date) else str(period)
             literal = f"date '{label}'" if isinstance(period, dt.date) else f"'{label}'"
             slices.append((f"{delivery.id}_{label}", f"{_q(period_column)} = {literal}"))
-    # Rows in the order of all delivered columns (the same bytes for the same rows): each part
-    # sorted once into a temp table whose order both copies keep (a plain scan of it gives the
-    # Parquet writer the same row groups as the sort itself), not sorted again by each copy.
-    ordered = f"{table}__ordered"
     parts = []
-    con.execute("set preserve_insertion_order = true")
-    try:
-        for name, condition in slices:
-            con.execute(f"create or replace temp table {ordered} as select {columns} "
-                        f"from {table} where {condition} order by all")
-            csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-            con.execute(f"copy (select * from {ordered}) to '{_sql_path(csv_path)}' "
-                        "(format csv, header true, delimiter ';', quote '\"')")
-            con.execute(f"copy (select * from {ordered}) to '{_sql_path(parquet_path)}' "
-                        "(format parquet)")
-            rows = con.execute(f"select count(*) from {ordered}").fetchone()[0]
-            parts.append(datapackage.WrittenPart(delivery, name, rows, csv_path, parquet_path))
-        con.execute(f"drop table if exists {ordered}")
-    finally:
-        con.execute("set preserve_insertion_order = false")
+    for name, condition in slices:
+        # ``order by all`` in each copy, not one sort into a temp table both copies read: that
+        # gives the same rows but DuckDB then marks columns without nulls REQUIRED in Parquet,
+        # which changes the delivered bytes.
+        query = f"select {columns} from {table} where {condition} order by all"
+        csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+        con.execute(f"copy ({query}) to '{_sql_path(csv_path)}' "
+                    "(format csv, header true, delimiter ';', quote '\"')")
+        con.execute(f"copy ({query}) to '{_sql_path(parquet_path)}' (format parquet)")
+        rows = con.execute(f"select count(*) from {table} where {condition}").fetchone()[0]
+        parts.append(datapackage.WrittenPart(delivery, name, rows, csv_path, parquet_path))
     return parts
 
 
