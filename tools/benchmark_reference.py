@@ -126,8 +126,11 @@ def models(warehouse: Path, dbt_target: Path, run_id: str, work: Path,
     register_pseudonym_macros(con, load_registry())
     for model in plan:
         kind = "view" if model["materialized"] == "view" else "table"
-        con.execute(f"drop view if exists {model['relation']}" if kind == "table"
-                    else f"drop table if exists {model['relation']}")
+        for other in ("table", "view"):  # DuckDB drops a name only as the kind it is
+            try:
+                con.execute(f"drop {other} if exists {model['relation']}")
+            except duckdb.CatalogException:
+                pass
         con.execute(f"create or replace {kind} {model['relation']} as {model['sql']}")
     con.close()
     _record_seconds(work, "models", time.perf_counter() - started)
