@@ -15,7 +15,10 @@ import shutil
 import time
 from pathlib import Path
 
+from orchestration.foundations import calendar
+from orchestration.foundations import school_year as sy
 from orchestration.foundations.sources import SOURCES
+from orchestration.protocols.registry import load_registry
 from tools.synthetic import (careers, duo, extracts, geography, names, population,
                                      schools, youthcare)
 from tools.synthetic import programmes as pg
@@ -56,7 +59,8 @@ def generate(n_pupils: int, seed: int, out: Path | str, defect_rate: float | Non
     naft = youthcare.naft(pop, car, sch, providers, seed)
     zlists = youthcare.zorgthuis(pop, car, seed)
     duo_pupils = duo.pupils(pop, streets, pools, seed)
-    reference = [(d, of_date(d)) for y in duo.DUO_YEARS for d in duo_dates(y)]
+    reference = [(d, of_date(d)) for d in population_extract_dates(
+        [d for y in duo.DUO_YEARS for d in duo_dates(y)])]
     duo_rows = [(d, duo.rows_on(pop, duo_pupils, nl_schools, geo, streets, ref, y))
                 for y in duo.DUO_YEARS for d in duo_dates(y) for ref in [of_date(d)]]
     _log(verbose, t0, "NAFT, zorgthuis and DUO derived")
@@ -93,6 +97,25 @@ def generate(n_pupils: int, seed: int, out: Path | str, defect_rate: float | Non
     (out / "SHA256SUMS").write_text(sha256sums(out, files), encoding="utf-8")
     _log(verbose, t0, "done")
     return summary
+
+
+def population_extract_dates(duo_reference: list[dt.date]) -> list[dt.date]:
+    """The reference dates of the Rijksregister extracts: every DUO reference date, and the first
+    DUO reference date (15 October) of every other school year for which a protocol's registry
+    entry draws on the extract (``draws_on`` with school years). Why: a protocol that counts
+    school-age young people per school year (a denominator) needs the extract of each of its
+    years, not only of the years DUO delivers."""
+    dates = set(duo_reference)
+    for protocol in load_registry().drawing_on("rijksregister_children"):
+        use = protocol.source_use("rijksregister_children")
+        if use.school_year_from is None:
+            continue
+        last = sy.start_year(use.school_year_to) if use.school_year_to else sy.LAST_SCHOOL_YEAR
+        for start in range(sy.start_year(use.school_year_from), last + 1):
+            october = calendar.duo_reference_dates(sy.key(start))["duo_october_15"]
+            if not any(sy.of_date(d) == sy.key(start) for d in dates):
+                dates.add(october)
+    return sorted(dates)
 
 
 def _summary(pop, sch, car, naft, zlists, duo_rows, rr, n_pupils, seed) -> dict:
