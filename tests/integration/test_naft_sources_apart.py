@@ -29,6 +29,8 @@ from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.foundations import settings
 from orchestration.main import run_warehouse_job
 
+pytestmark = pytest.mark.slow  # three runs of the main job
+
 PUPILS, SEED = 600, 11
 PROTOCOL = "naft_evaluation"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
