@@ -18,7 +18,6 @@ from pathlib import Path
 from orchestration.foundations import calendar
 from orchestration.foundations import school_year as sy
 from orchestration.foundations.sources import SOURCES
-from orchestration.protocols.registry import load_registry
 from tools.synthetic import (careers, duo, extracts, geography, names, population,
                                      schools, youthcare)
 from tools.synthetic import programmes as pg
@@ -26,6 +25,11 @@ from tools.synthetic.dates import duo_dates, of_date
 from tools.synthetic.output import Writer, sha256sums
 
 GROUND_TRUTH = "_ground_truth"
+#: School years with a yearly Rijksregister extract (15 October): the period of the NAFT
+#: evaluation's semi-aggregated file, 2017-18 to 2024-25, whose share of young people in
+#: education needs the extract as its denominator every year (tests/integration/
+#: test_naft_on_sample.py checks the sample against the registry's period).
+POPULATION_EXTRACT_YEARS = tuple(sy.key(y) for y in range(2017, 2025))
 
 
 def _log(verbose: bool, t0: float, message: str) -> None:
@@ -100,21 +104,15 @@ def generate(n_pupils: int, seed: int, out: Path | str, defect_rate: float | Non
 
 
 def population_extract_dates(duo_reference: list[dt.date]) -> list[dt.date]:
-    """The reference dates of the Rijksregister extracts: every DUO reference date, and the first
-    DUO reference date (15 October) of every other school year for which a protocol's registry
-    entry draws on the extract (``draws_on`` with school years). Why: a protocol that counts
-    school-age young people per school year (a denominator) needs the extract of each of its
-    years, not only of the years DUO delivers."""
+    """The reference dates of the Rijksregister extracts: every DUO reference date, and 15
+    October of every other school year in ``POPULATION_EXTRACT_YEARS``. Why: a delivery that
+    counts school-age young people per school year (a denominator) needs the extract of each of
+    its years, not only of the years DUO delivers."""
     dates = set(duo_reference)
-    for protocol in load_registry().drawing_on("rijksregister_children"):
-        use = protocol.source_use("rijksregister_children")
-        if use.school_year_from is None:
-            continue
-        last = sy.start_year(use.school_year_to) if use.school_year_to else sy.LAST_SCHOOL_YEAR
-        for start in range(sy.start_year(use.school_year_from), last + 1):
-            october = calendar.duo_reference_dates(sy.key(start))["duo_october_15"]
-            if not any(sy.of_date(d) == sy.key(start) for d in dates):
-                dates.add(october)
+    covered = {sy.of_date(d) for d in dates}
+    for school_year in POPULATION_EXTRACT_YEARS:
+        if school_year not in covered:
+            dates.add(calendar.duo_reference_dates(school_year)["duo_october_15"])
     return sorted(dates)
 
 
