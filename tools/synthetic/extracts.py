@@ -266,10 +266,15 @@ def write_led(w: Writer, careers, seed: int) -> None:
 
 
 # ------------------------------------------------------------------ BINC
+#: The onderwijsnet as BINC registers it, by the school register's Soort_bestuur code (0 unused).
+BINC_NETWORK = ("", "GO!", "vrij gesubsidieerd", "officieel gesubsidieerd", "officieel gesubsidieerd",
+                "officieel gesubsidieerd", "officieel gesubsidieerd")
+
+
 def write_binc(w: Writer, naft, providers: pd.DataFrame) -> None:
     t = naft.trajectories
     w.register("naft", t)
-    w.register("naft_ben", naft.beneficiaries.merge(t[["traject_id", "branch", "year"]], on="traject_id"))
+    w.register("naft_ben", naft.beneficiaries.merge(t[["traject_id", "year"]], on="traject_id"))
     w.register("providers", providers)
     for y in sorted(t["year"].unique()):
         sj = _long(int(y))
@@ -281,12 +286,20 @@ def write_binc(w: Writer, naft, providers: pd.DataFrame) -> None:
                    t.frequency AS "Frequentie", t.participation AS "Deelname",
                    t.provider_id AS "Aanbieder_id", lpad(CAST(b.inst AS VARCHAR), 6, '0') AS "Instellingsnummer"
             FROM naft t JOIN branches b USING (branch) WHERE t.year = {y} ORDER BY t.traject_id""")
+        # the school situation as BINC registers it when the young person enrols in the
+        # trajectory (protocol naft_evaluation art. 3): the pupil's own enrolment, not Discimus
         w.write("binc_naft_beneficiaries", f"binc_naft_begunstigden_{sj}.csv", f"""
             SELECT n.traject_id AS "Traject_id", c.insz AS "INSZ", c.sex AS "Geslacht",
                    fd(c.birth, '{BELGIAN}') AS "Geboortedatum", c.lang AS "Thuistaal",
                    c.nat AS "Nationaliteit", {_residence('c', 'n."begin"', 'nis')} AS "Woonplaats_NIS",
-                   c.family AS "Gezinssituatie", b.clb AS "Referentie_CLB"
-            FROM naft_ben n JOIN children c USING (child) JOIN branches b USING (branch)
+                   c.family AS "Gezinssituatie",
+                   {label(pg.ONDERWIJSVORM, 'n.ov')} AS "Onderwijsvorm",
+                   {label(pg.FINALITEIT, 'n.fin')} AS "Finaliteit",
+                   {label(pg.LEERWEG, 'n.leerweg')} AS "Leerweg",
+                   {label(BINC_NETWORK, 'b.net')} AS "Onderwijsnet", b.koepel AS "Koepel",
+                   lpad(CAST(b.inst AS VARCHAR), 6, '0') AS "Instellingsnummer",
+                   b.clb AS "Referentie_CLB"
+            FROM naft_ben n JOIN children c USING (child) JOIN branches b ON b.branch = n.school_branch
             WHERE n.year = {y} ORDER BY n.traject_id, c.insz_key""")
         w.write("binc_naft_providers", f"binc_naft_aanbieders_{sj}.csv", f"""
             SELECT provider_id AS "Aanbieder_id", '{sj}' AS "Schooljaar", name AS "Naam",

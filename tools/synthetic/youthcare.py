@@ -36,7 +36,9 @@ GROUP_TARGETS = ("LEERLINGENGROEP", "KLASGROEP", "LEERKRACHT", "LERARENTEAM", "S
 @dataclass
 class Naft:
     trajectories: pd.DataFrame  # one row per trajectory
-    beneficiaries: pd.DataFrame  # traject_id, child, begin (residence day), branch
+    # traject_id, child, begin (residence day) and the school situation BINC registers when the
+    # young person enrols in the trajectory: the pupil's own branch, ov, fin, leerweg
+    beneficiaries: pd.DataFrame
 
 
 def _multi(rng: np.random.Generator, options: tuple[str, ...], size: int) -> np.ndarray:
@@ -114,8 +116,10 @@ def naft(pop: Population, careers: Careers, schools: Schools, providers: pd.Data
         }))
         # beneficiaries: individual and mixed ones have their pupil; mixed ones and 40 % of the
         # collective ones aimed at pupils also have classmates (same branch, same leerjaar)
+        situation = rows[["branch", "ov", "fin", "leerweg"]].rename(columns={"branch": "school_branch"})
         first = pd.DataFrame({"traject_id": ids[:n_ind + n_mix], "child": child[pick],
-                              "begin": begin[:n_ind + n_mix]})
+                              "begin": begin[:n_ind + n_mix]}).join(
+            situation.iloc[pick].reset_index(drop=True))
         by_class = rows.groupby(["branch", "leerjaar"]).indices
         by_branch = rows.groupby("branch").indices
         key_of = list(zip(rows["branch"].to_numpy(), rows["leerjaar"].to_numpy()))
@@ -135,7 +139,8 @@ def naft(pop: Population, careers: Careers, schools: Schools, providers: pd.Data
                 continue
             chosen = rng.choice(members, size=min(size, len(members)), replace=False)
             extra.append(pd.DataFrame({"traject_id": ids[t], "child": child[chosen],
-                                       "begin": begin[t]}))
+                                       "begin": begin[t]}).join(
+                situation.iloc[chosen].reset_index(drop=True)))
         beneficiaries.append(pd.concat([first, *extra], ignore_index=True))
     return Naft(pd.concat(trajectories, ignore_index=True),
                 pd.concat(beneficiaries, ignore_index=True))
