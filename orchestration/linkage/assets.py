@@ -92,7 +92,9 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
                      metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_review_candidates"}),
     ],
     pool=POOL,
-    can_subset=False,
+    # one linkage run writes all three tables; a job that selects only some of them (a delivery
+    # job selecting what its protocol needs) still runs it whole and reports the selected ones
+    can_subset=True,
 )
 def duo_linkage(context: dg.AssetExecutionContext):
     p = settings.paths()
@@ -105,11 +107,15 @@ def duo_linkage(context: dg.AssetExecutionContext):
         context.log.info(f"DUO {r.peildatum}: {r.duo_records} records, {r.linked} linked, "
                          f"{r.to_review} to review ({r.seconds:.1f} s)")
     metadata = _metadata(results)
-    yield dg.MaterializeResult(asset_key=DUO_LINKS_KEY, metadata=metadata)
-    yield dg.MaterializeResult(asset_key=DUO_REVIEW_KEY, metadata={
-        k: metadata[k] for k in ("to_review", "review_no_candidate", "review_uncertain",
-                                 "review_conflict", "per_reference_date")})
-    yield dg.MaterializeResult(asset_key=DUO_REVIEW_CANDIDATES_KEY)
+    selected = context.selected_asset_keys
+    if DUO_LINKS_KEY in selected:
+        yield dg.MaterializeResult(asset_key=DUO_LINKS_KEY, metadata=metadata)
+    if DUO_REVIEW_KEY in selected:
+        yield dg.MaterializeResult(asset_key=DUO_REVIEW_KEY, metadata={
+            k: metadata[k] for k in ("to_review", "review_no_candidate", "review_uncertain",
+                                     "review_conflict", "per_reference_date")})
+    if DUO_REVIEW_CANDIDATES_KEY in selected:
+        yield dg.MaterializeResult(asset_key=DUO_REVIEW_CANDIDATES_KEY)
 
 
 linkage_assets = [duo_linkage]
