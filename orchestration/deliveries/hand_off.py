@@ -24,6 +24,7 @@ For the synthetic sample, ``tools/geocoder.py`` stands in for the processor.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,7 @@ from orchestration.foundations.settings import Paths
 from orchestration.protocols.registry import DeliveryFile, Protocol
 
 PROCESSORS_FOLDER = "processors"
+SCHOOL_YEAR = re.compile(r"\d{4}-\d{2}")
 ANSWERS_TABLE = "__processor_answers"
 # Where each hand-off source finds what it sends: the vault columns, by their hand-off names.
 SOURCES = {
@@ -106,11 +108,14 @@ def hand_off(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deliv
         "select distinct school_year from __hand_off order by 1").fetchall()]
     header = ", ".join(_q(c) for c in ["key", *spec.sends])
     for year in years:  # one file per school year: the key is valid within that year only
+        if not SCHOOL_YEAR.fullmatch(str(year)):
+            raise HandOffError(f"{protocol.id}/{delivery.id}: a school year of the model is not "
+                               "of the form 2023-24")
         name = f"{delivery.id}_{year}.csv"
         partial = target / f".partial-{name}"
-        con.execute(f"copy (select {header} from __hand_off where school_year = ? "
+        con.execute(f"copy (select {header} from __hand_off where school_year = '{year}' "
                     f"order by key) to '{_sql_path(partial)}' "
-                    "(format csv, header true, delimiter ';', quote '\"')", [year])
+                    "(format csv, header true, delimiter ';', quote '\"')")
         os.replace(partial, target / name)
         rows = con.execute("select count(*) from __hand_off where school_year = ?",
                            [year]).fetchone()[0]
