@@ -388,9 +388,12 @@ def test_the_antwerp_person_code_links_11a_11b_and_11c_only(okan_inside_validity
     first = _values(okan_inside_validity, "first_okan_enrolment", "person_code")
     later = _values(okan_inside_validity, "later_career", "person_code")
     leaving = _values(okan_inside_validity, "early_school_leaving", "person_code")
-    assert later <= first and leaving == first
-    for name in ("monitor_newcomer_inflow", "monitor_early_school_leaving", "school_portraits"):
+    # 11c holds only the pupils who entered the early-school-leaving indicator
+    assert later <= first and leaving and leaving < first
+    for name in ("monitor_newcomer_inflow", "monitor_early_school_leaving"):
         assert "person_code" not in _header(okan_inside_validity / f"{name}.csv")
+    for path in okan_inside_validity.glob("schools/*/school_portraits.csv"):
+        assert "person_code" not in _header(path)
 
 
 def test_the_social_planning_key_changes_every_school_year(p):
