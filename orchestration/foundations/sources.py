@@ -391,7 +391,13 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Teldatum", "date", True),
             _c("Soort_lijst", "text", True, description="VOORLOPIG or DEFINITIEF",
                codes=("VOORLOPIG", "DEFINITIEF")),
-            _c("MFC_niet_vrijwillig", "flag", True, description="non-voluntary care in an MFC J/N"),
+            _c("Verblijf_MFC", "text", True,
+               description="residence in a multifunctional centre (art. 3 of the zorgthuis "
+               "protocol: 'Voor leerlingen die verblijven in een MFC [...] het gegeven of deze "
+               "leerling valt onder de niet-vrijwillige Jeugdhulpverlening'): GEEN_MFC (not in "
+               "an MFC), MFC_NIET_VRIJWILLIG (non-voluntary MFC care, counted) or MFC_VRIJWILLIG "
+               "(voluntary MFC care: 'moeten uitgesloten worden van de berekeningen', never "
+               "counted)", codes=("GEEN_MFC", "MFC_NIET_VRIJWILLIG", "MFC_VRIJWILLIG")),
         ),
     ),
     # ---------------------------------------------------------------- DUO (the Netherlands)

@@ -69,7 +69,6 @@ def register_children(w: Writer, pop: Population, geo, street_pool: np.ndarray,
         "street0": _text(street_pool[pop.street0]), "street1": _text(street_pool[pop.street1]),
         "nr0": _text(pop.number0), "nr1": _text(pop.number1),
         "family": _text(np.array(FAMILY, dtype=object)[pop.family]),
-        "mfc": pop.care_mfc,
         "order_key": order_key,
         "insz_key": pop.insz.astype(np.int64),  # sorts like the INSZ text, but faster
     }), materialize=True)
@@ -299,10 +298,11 @@ def write_binc(w: Writer, naft, providers: pd.DataFrame) -> None:
 # ------------------------------------------------------------------ zorgthuis
 def write_zorgthuis(w: Writer, lists) -> None:
     for z in lists:
-        w.register("zlist", pa.table({"child": z.children.astype(np.int32)}))
+        w.register("zlist", pa.table({"child": z.children.astype(np.int32),
+                                      "residence": _text(z.residence)}))
         w.write("zorgthuis_lists", f"zorgthuis_{z.file_date}_{z.kind}.csv", f"""
             SELECT c.insz AS "INSZ", fd({z.counting_day}, '{BELGIAN}') AS "Teldatum",
-                   '{z.kind.upper()}' AS "Soort_lijst", jn(c.mfc) AS "MFC_niet_vrijwillig"
+                   '{z.kind.upper()}' AS "Soort_lijst", z.residence AS "Verblijf_MFC"
             FROM zlist z JOIN children c USING (child) ORDER BY c.insz_key""")
 
 

@@ -129,6 +129,9 @@ def _summary(pop, sch, car, naft, zlists, duo_rows, rr, n_pupils, seed) -> dict:
                                      t[t["vorm"] == "INDIVIDUEEL"].groupby("year").size().items()},
         "naft_trajectories_per_year": {str(k): int(v) for k, v in t.groupby("year").size().items()},
         "zorgthuis_per_list": {f"{z.file_date}_{z.kind}": int(len(z.children)) for z in zlists},
+        "zorgthuis_voluntary_mfc_per_list": {
+            f"{z.file_date}_{z.kind}": int((z.residence == "MFC_VRIJWILLIG").sum())
+            for z in zlists},
         "duo_per_reference_date": {d.isoformat(): int(len(rows)) for d, rows in duo_rows},
         "rijksregister_per_reference_date": {d: int(len(c)) for d, c in rr.items()},
         "enrolled_nowhere_per_reference_date": nowhere,

@@ -141,12 +141,27 @@ def naft(pop: Population, careers: Careers, schools: Schools, providers: pd.Data
                 pd.concat(beneficiaries, ignore_index=True))
 
 
+# Share of MFC stays that are voluntary care: listed with their MFC residence, as art. 3 of
+# the zorgthuis protocol describes, but never counted (they have no care home).
+VOLUNTARY_MFC_SHARE = 0.35
+MFC_RESIDENCE = np.array(["GEEN_MFC", "MFC_NIET_VRIJWILLIG", "MFC_VRIJWILLIG"], dtype=object)
+
+
 @dataclass
 class ZorgthuisList:
     file_date: str  # the counting date, ISO
     kind: str  # voorlopig / definitief
     children: np.ndarray
     counting_day: int
+    residence: np.ndarray  # per child: GEEN_MFC, MFC_NIET_VRIJWILLIG or MFC_VRIJWILLIG
+
+
+def mfc_residence(pop: Population, seed: int) -> np.ndarray:
+    """Per child, the MFC residence the zorgthuis list states (art. 3: for pupils staying in an
+    MFC, whether the care is non-voluntary). A stream of its own, so the other sources stay as
+    they were."""
+    voluntary = np.random.default_rng([seed, 22]).random(pop.n) < VOLUNTARY_MFC_SHARE
+    return MFC_RESIDENCE[np.where(pop.care_mfc, np.where(voluntary, 2, 1), 0)]
 
 
 def zorgthuis(pop: Population, careers: Careers, seed: int) -> list[ZorgthuisList]:
@@ -154,6 +169,7 @@ def zorgthuis(pop: Population, careers: Careers, seed: int) -> list[ZorgthuisLis
     (definitive) list for January and May. The provisional list misses a few late registrations
     and holds a few pupils whose care ended or had not started, as a real first list would."""
     e = careers.enrolments
+    residence = mfc_residence(pop, seed)
     out = []
     for y in ZORGTHUIS_YEARS:
         rows = e[e["year"] == y]
@@ -170,6 +186,8 @@ def zorgthuis(pop: Population, careers: Careers, seed: int) -> list[ZorgthuisLis
                 keep = definitive[rng.random(len(definitive)) >= 0.05]
                 wrong = near[rng.random(len(near)) < 0.5]
                 provisional = np.union1d(keep, wrong)
-                out.append(ZorgthuisList(when.isoformat(), "voorlopig", provisional, d))
-            out.append(ZorgthuisList(when.isoformat(), "definitief", definitive, d))
+                out.append(ZorgthuisList(when.isoformat(), "voorlopig", provisional, d,
+                                         residence[provisional]))
+            out.append(ZorgthuisList(when.isoformat(), "definitief", definitive, d,
+                                     residence[definitive]))
     return out
