@@ -39,8 +39,7 @@ def _cell(text: object) -> str:
 
 def _validity(protocol: Protocol, today: dt.date) -> str:
     v = protocol.validity
-    until = protocol.valid_until
-    span = f"{v.valid_from.isoformat()} to {until.isoformat() if until else 'indefinite'}"
+    span = f"{v.valid_from.isoformat()} to {v.end_label()}"
     if v.renewals:
         span += f" (after {len(v.renewals)} renewal(s))"
     state = "valid" if protocol.is_valid_on(today) else (

@@ -79,7 +79,7 @@ def schema_preview(protocol: Protocol) -> str:
 
 def _static_metadata(protocol: Protocol) -> dict[str, dg.MetadataValue]:
     scheme = scheme_of(protocol)
-    until = protocol.valid_until.isoformat() if protocol.valid_until else "indefinite"
+    until = protocol.validity.end_label()
     return {
         "protocol_id": dg.MetadataValue.text(protocol.id),
         "text_reference": dg.MetadataValue.text(f"shared/{protocol.text_reference.file}"),
@@ -87,6 +87,7 @@ def _static_metadata(protocol: Protocol) -> dict[str, dg.MetadataValue]:
         "validity": dg.MetadataValue.text(
             f"{protocol.validity.valid_from.isoformat()} to {until}"
             f" ({len(protocol.validity.renewals)} renewal(s))"),
+        "end_of_term_confirmed": dg.MetadataValue.bool(protocol.validity.end_is_confirmed),
         "periodicity": dg.MetadataValue.text(
             protocol.periodicity.kind + (" (once only)" if protocol.periodicity.once_only
                                          else "")),

@@ -16,6 +16,12 @@ Every file of a delivery is written twice, as CSV and as Parquet, and described 
 Top-level custom properties say what the delivery is: protocol id, recipient, delivery id and
 date, key version, code version, text reference.
 
+A published file (one that passed disclosure control) names its source, as antwerpen_okan art. 4
+asks ("bij publicaties ... wordt de bron vermeld"): each of its resources carries the standard
+``sources`` property (``[{"title": <source>}]``) and ``disclosure_note``, the protection note of
+the published table (source, threshold, method, figures hidden); the package lists the sources
+of its published files in its own ``sources``.
+
 :func:`validate` runs the ``frictionless`` validator on the whole package (what a recipient runs
 as ``frictionless validate datapackage.json``), checks each Parquet twin against its CSV
 (columns, types, rows) and, independently, recomputes every size and hash. The writer checks
@@ -59,6 +65,14 @@ def table_schema(delivery: DeliveryFile) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class PublishedNote:
+    """What a published file says about itself: its source and its protection note."""
+
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
 class WrittenPart:
     """One delivered file (one period of one delivery file), written in both formats."""
 
@@ -68,10 +82,14 @@ class WrittenPart:
     csv: Path
     parquet: Path
 
-    def resources(self, folder: Path) -> list[dict[str, Any]]:
+    def resources(self, folder: Path, published: PublishedNote | None = None
+                  ) -> list[dict[str, Any]]:
         csv_name = f"{self.name}-csv".lower()
-        common = {"title": f"{self.delivery.id}: {self.name}",
-                  "delivery_file": self.delivery.id}
+        common: dict[str, Any] = {"title": f"{self.delivery.id}: {self.name}",
+                                  "delivery_file": self.delivery.id}
+        if published is not None:
+            common.update(sources=[{"title": published.source}],
+                          disclosure_note=published.note)
         description = " ".join(self.delivery.description.split())
         csv = {
             "name": csv_name, "type": "table",
@@ -95,19 +113,26 @@ class WrittenPart:
         return [csv, parquet]
 
 
-def descriptor(parts: list[WrittenPart], folder: Path, *, properties: dict[str, Any]
-               ) -> dict[str, Any]:
+def descriptor(parts: list[WrittenPart], folder: Path, *, properties: dict[str, Any],
+               published: dict[str, PublishedNote] | None = None) -> dict[str, Any]:
+    """``published``: the note of each published file, by delivery-file id."""
+    published = published or {}
     name = f"{properties['protocol_id']}-{properties['delivery_id']}".lower()
-    resources = [r for part in parts for r in part.resources(folder)]
+    resources = [r for part in parts
+                 for r in part.resources(folder, published.get(part.delivery.id))]
+    sources = sorted({published[p.delivery.id].source for p in parts
+                      if p.delivery.id in published})
     return {"name": name.replace(":", "").replace(" ", "-"),
             "title": properties.get("title", name),
             **{k: v for k, v in properties.items() if k != "title"},
+            **({"sources": [{"title": s} for s in sources]} if sources else {}),
             "resources": resources}
 
 
-def write(parts: list[WrittenPart], folder: Path, *, properties: dict[str, Any]) -> Path:
+def write(parts: list[WrittenPart], folder: Path, *, properties: dict[str, Any],
+          published: dict[str, PublishedNote] | None = None) -> Path:
     path = folder / "datapackage.json"
-    body = descriptor(parts, folder, properties=properties)
+    body = descriptor(parts, folder, properties=properties, published=published)
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n",
                     encoding="utf-8")
     return path

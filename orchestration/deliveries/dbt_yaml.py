@@ -170,7 +170,7 @@ def protocol_yaml(registry: Registry, protocol: Protocol) -> dict[str, Any]:
 
 
 def _validity(p: Protocol) -> str:
-    until = p.valid_until.isoformat() if p.valid_until else "indefinite"
+    until = p.validity.end_label()
     renewals = len(p.validity.renewals)
     extra = f" ({renewals} renewal(s) included)" if renewals else ""
     return f"valid {p.validity.valid_from.isoformat()} to {until}{extra}"
@@ -241,7 +241,12 @@ def exposure_entry(registry: Registry, p: Protocol) -> dict[str, Any]:
         "depends_on": [f"ref('{m.name}')" for m in delivery_models(registry, p.id)],
         "config": {"meta": {"protocol_id": p.id, "date_signed": p.date_signed.isoformat(),
                             "valid_from": p.validity.valid_from.isoformat(),
-                            "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+                            # a working end the text does not give is no protocol date
+                            "valid_until": p.valid_until.isoformat()
+                            if p.valid_until and p.validity.end_is_confirmed else None,
+                            **({} if p.validity.end_is_confirmed else
+                               {"end_of_term": "unconfirmed: "
+                                               + _text(p.validity.end_unconfirmed.term)}),
                             "legal_basis_article": article(p, "legal_basis"),
                             "protocol": protocol_citation(p)}},
     }

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration import disclosure
+from orchestration.deliveries.datapackage import PublishedNote
 from orchestration.deliveries.protocols import protocol_module
 from orchestration.deliveries.spec import model_name
 from orchestration.protocols.registry import DeliveryFile, Measures, Microdata, Protocol
@@ -67,6 +68,22 @@ def save_record(publication: Publication, restricted: Path, protocol_id: str,
     if publication.record is None:
         return None
     return publication.record.save(record_folder(restricted, protocol_id, file_id))
+
+
+def source_of(protocol: Protocol) -> str:
+    """The source a published file names: the registry's citation, else the source parties."""
+    return protocol.disclosure.source_citation or "; ".join(
+        s.name for s in protocol.parties.sources)
+
+
+def published_note(protocol: Protocol, result: Publication) -> PublishedNote:
+    """The source and protection note a published file carries in its package metadata
+    (antwerpen_okan art. 4: "bij publicaties ... wordt de bron vermeld")."""
+    source = source_of(protocol)
+    text = " ".join(" ".join(n.split()) for n in result.notes) or (
+        f"Source: {source}. {result.method}; threshold {result.threshold}; "
+        f"{result.suppressed_cells} figures are not shown.")
+    return PublishedNote(source=source, note=text)
 
 
 class PublicationError(RuntimeError):

@@ -51,8 +51,9 @@ def sealed(p: Paths, protocol_id: str, delivery_id: str) -> Path:
 
 
 def fsync_tree(folder: Path) -> None:
+    """Every file of the folder and its subfolders (the per-school packages) on disk."""
     for path in folder.iterdir():
-        if path.is_dir():  # the synthetic twin
+        if path.is_dir():  # the synthetic twin, the per-school packages
             fsync_tree(path)
             continue
         with path.open("rb") as f:

@@ -20,7 +20,11 @@ For one protocol (and, for on-request protocols, one request file) :func:`delive
 3. **writes** every file as Parquet and as CSV (semicolon, UTF-8), split as the protocol states
    (one file per school year, per reference date, or one per delivery), plus a Frictionless
    ``datapackage.json``, into a folder in the restricted zone (``staging``) that is renamed into
-   the outbox only when complete and recorded: a recipient never sees half a delivery;
+   the outbox only when complete and recorded: a recipient never sees half a delivery. A
+   school-scoped file (audience ``school_scoped``: each school sees only its own school) is not
+   in that package: it is written as one package per school, ``schools/<school id>/``, holding
+   only that school's rows (the school ids checked by ``disclosure.school_scoped``). A published
+   file names its source and carries its protection note in the package metadata;
 4. **records** the delivery (``deliveries_log.deliveries``), the delivered pupil keys
    (``audit.delivered_records``) and the audit events (delivery, vault use, forced delivery).
 
@@ -48,9 +52,10 @@ from typing import Any, Literal
 
 import duckdb
 
+from orchestration import disclosure
 from orchestration.foundations import school_year as sy
-from orchestration.deliveries import (datapackage, exchanges, log, package_docs, publication,
-                                      requests, staging, synthetic_twin)
+from orchestration.deliveries import (datapackage, exchanges, hand_off, log, package_docs,
+                                      publication, requests, staging, synthetic_twin)
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import fills_of, link_columns, model_name
 from orchestration.quality import holds
@@ -330,6 +335,9 @@ def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deliv
                 f"deliveries.{_q(model)} as m on m.pupil_key = r.pupil_key")
     sources = {f.source for f in fills.values()}
     joins = [VAULT_JOINS[source][1] for source in VAULT_JOINS if source in sources]
+    if "processor_answer" in sources:  # loaded by hand_off.load_answers just before
+        joins.append(f"left join {hand_off.ANSWERS_TABLE} as pa "
+                     f"on pa.key = m.{_q(delivery.processor_hand_off.key)}")
     selects = []
     for v in delivery.variables:
         if v.name in fills:
@@ -337,6 +345,8 @@ def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deliv
             if fill.source == "request":
                 column = "reference" if fill.source_column == "request_id" else fill.source_column
                 expression = f"r.{_q(column)}"
+            elif fill.source == "processor_answer":
+                expression = f"pa.{_q(fill.source_column)}"
             else:
                 expression = f"{VAULT_JOINS[fill.source][0]}.{_q(fill.source_column)}"
             expression = f"cast({expression} as {v.type})"
@@ -437,6 +447,56 @@ def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: 
     return parts
 
 
+def _hand_off(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
+              p: Paths, outcome: Outcome) -> None:
+    """The processor's part of a file: hand it the current keys with what it needs, and load
+    the answers it sent back (``hand_off``); audited with names, counts and hashes only."""
+    spec = delivery.processor_hand_off
+    model = f"deliveries.{_q(model_name(protocol.id, delivery.id))}"
+    files = hand_off.hand_off(con, protocol, delivery, model, p)
+    answered = hand_off.load_answers(con, protocol, delivery, p)
+    log.audit_event("processor_hand_off", p=p, protocol=protocol.id, processor=spec.processor,
+                    files=files, columns=["key", *spec.sends], answered_keys=answered)
+    outcome.notes.append(f"hand-off to {spec.processor}: {sum(f['rows'] for f in files)} "
+                         f"row(s) in {len(files)} file(s); {answered} key(s) answered")
+
+
+SCHOOLS_FOLDER = "schools"
+
+
+def _school_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The registry of schools: every school number of the school register."""
+    return {r[0] for r in con.execute(
+        "select distinct cast(school_number as varchar) "
+        "from staging.stg_school_register_branches").fetchall()}
+
+
+def _write_school_packages(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: str,
+                           folder: Path) -> dict[str, list[datapackage.WrittenPart]]:
+    """A school-scoped file as one folder per school (``schools/<id>/``), each holding only
+    the rows of that school: "Scholen [...] hebben enkel toegang tot de gegevens van de eigen
+    school" (antwerpen_okan art. 4). Refused when a row names no registered school."""
+    column = delivery.school_column
+    if column is None:  # the registry requires it for school_scoped files
+        raise DeliveryError(f"{delivery.id}: a school-scoped file names no school_column")
+    registry = _school_ids(con)
+    present = [r[0] for r in con.execute(
+        f"select distinct cast({_q(column)} as varchar) from {table} order by 1").fetchall()]
+    schools = [disclosure.validate_school_id(sid, registry) for sid in present]
+    if any(sid is None for sid in schools):
+        raise DeliveryError(f"{delivery.id}: {schools.count(None)} school id(s) in column "
+                            f"{column} are not registered schools: no school package is sent")
+    out = {}
+    for sid in schools:
+        target = folder / SCHOOLS_FOLDER / sid
+        target.mkdir(parents=True, exist_ok=True)
+        con.execute(f"create or replace temp table __school_rows as select * from {table} "
+                    f"where cast({_q(column)} as varchar) = ?", [sid])
+        out[sid] = _write_parts(con, delivery, "__school_rows", target)
+    con.execute("drop table if exists __school_rows")
+    return out
+
+
 def _fingerprint(parts: list[PartSummary], key_version: int | None) -> str:
     body = json.dumps({"key_version": key_version,
                        "files": sorted((p.name, p.csv_sha256) for p in parts)})
@@ -528,11 +588,15 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         outcome = Outcome(protocol.id, "delivered", "", request_id=request.request_id
                           if request else None)
         written: list[datapackage.WrittenPart] = []
+        by_school: dict[str, list[datapackage.WrittenPart]] = {}
         published: dict[str, publication.Publication] = {}
+        notes: dict[str, datapackage.PublishedNote] = {}
         con.execute("create or replace temp table __delivered (file_id varchar, "
                     "pupil_key varchar)")
         for delivery in protocol.delivery_files:
             table = f"__file_{delivery.id}"
+            if delivery.processor_hand_off is not None:
+                _hand_off(con, protocol, delivery, p, outcome)
             assemble(con, protocol, delivery, table, request)
             early = withhold_before_start(con, protocol, delivery, table)
             if early:
@@ -543,17 +607,26 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             if publication.needs_protection(delivery):
                 result = protect(con, protocol, delivery, table, p, today.isoformat())
                 published[delivery.id] = result
+                notes[delivery.id] = publication.published_note(protocol, result)
                 outcome.disclosure[delivery.id] = (f"{result.method}; threshold "
                                                    f"{result.threshold}; "
                                                    f"{result.suppressed_cells} cells suppressed")
             if delivery.person_level:
                 con.execute(f"insert into __delivered select distinct '{delivery.id}', "
                             f"__pupil_key from {table}")
-            written += _write_parts(con, delivery, table, tmp)
+            if delivery.audience == "school_scoped":
+                for sid, parts in _write_school_packages(con, delivery, table, tmp).items():
+                    by_school.setdefault(sid, []).extend(parts)
+            else:
+                written += _write_parts(con, delivery, table, tmp)
             con.execute(f"drop table {table}")
         outcome.parts = [PartSummary(w.delivery.id, w.name, w.rows,
                                      datapackage.sha256_of(w.csv),
                                      datapackage.sha256_of(w.parquet)) for w in written]
+        outcome.parts += [PartSummary(w.delivery.id, f"{SCHOOLS_FOLDER}/{sid}/{w.name}", w.rows,
+                                      datapackage.sha256_of(w.csv),
+                                      datapackage.sha256_of(w.parquet))
+                          for sid, parts in sorted(by_school.items()) for w in parts]
         fingerprint = _fingerprint(outcome.parts, key_version)
         previous = log.previous_deliveries(con, protocol.id,
                                            request.request_id if request else None)
@@ -581,7 +654,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
                                        con)
         final = outbox / delivery_id
         vault_columns = sorted({f.column for d in protocol.delivery_files
-                                for f in fills_of(d)})
+                                for f in fills_of(d) if f.source != "processor_answer"})
         properties = {
             "title": f"{protocol.title} - delivery {delivery_id}",
             "protocol_id": protocol.id,
@@ -597,18 +670,30 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             "disclosure": outcome.disclosure or None,
             **package_docs.package_properties(protocol),
         }
-        package = datapackage.write(written, tmp, properties=properties)
+        if by_school:
+            properties["school_packages"] = [f"{SCHOOLS_FOLDER}/{sid}/datapackage.json"
+                                             for sid in sorted(by_school)]
+        packages = [datapackage.write(written, tmp, properties=properties, published=notes)]
         package_docs.write(protocol, [(w.name, w.rows, w.delivery) for w in written], tmp,
                            properties)
+        for sid, parts in sorted(by_school.items()):
+            school_properties = {k: v for k, v in properties.items() if k != "school_packages"}
+            school_properties.update(
+                title=f"{protocol.title} - delivery {delivery_id}, school {sid}",
+                delivery_id=f"{delivery_id}-school-{sid}", school=sid,
+                audience="school_scoped: this school's own figures only")
+            packages.append(datapackage.write(parts, tmp / SCHOOLS_FOLDER / sid,
+                                              properties=school_properties, published=notes))
         # the descriptor is this package's own output (tests validate it in full); the data are
         # checked every time: every CSV against its table schema (pyarrow; the tests run
         # frictionless itself on the same packages), and every Parquet against its CSV
-        validation = datapackage.validate(package, descriptor=False, frictionless_rows=False)
-        if not validation.valid:
-            raise DeliveryError(f"{protocol.id}: the data package does not validate: "
-                                f"{validation}")
+        for package in packages:
+            validation = datapackage.validate(package, descriptor=False, frictionless_rows=False)
+            if not validation.valid:
+                raise DeliveryError(f"{protocol.id}: the data package {package.parent.name} "
+                                    f"does not validate: {validation}")
         twin, _ = synthetic_twin.write_twin(con, protocol, written, tmp, properties)
-        twin_validation = datapackage.validate(twin, descriptor=False)
+        twin_validation = datapackage.validate(twin, descriptor=False, frictionless_rows=False)
         if not twin_validation.valid:
             raise DeliveryError(f"{protocol.id}: the synthetic twin does not validate: "
                                 f"{twin_validation}")
@@ -743,7 +828,7 @@ def recover_staged_deliveries(con: duckdb.DuckDBPyConnection, p: Paths,
         protocol_id, final, files, key_version, forced_reason, request_id = row
         protocol = registry.protocol(protocol_id)
         vault_columns = sorted({x.column for d in protocol.delivery_files
-                                for x in fills_of(d)})
+                                for x in fills_of(d) if x.source != "processor_answer"})
         descriptor = json.loads((folder / "datapackage.json").read_text())
         _audit_delivery(protocol, folder.name, json.loads(files), key_version, forced_reason,
                         "forced delivery" if forced_reason else None, None, vault_columns,

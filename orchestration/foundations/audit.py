@@ -81,6 +81,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "delivery_refused": ("protocol", "reason"),
     # the vault was opened to re-identify (zorgthuis, duo_leerplicht) or to link identities
     "vault_use": ("protocol", "purpose"),
+    # a processor hand-off: which protocol, to which processor, which files (name, rows,
+    # SHA-256) with which columns, keyed by the delivery's pseudonym only
+    "processor_hand_off": ("protocol", "processor", "files"),
     # something done outside the normal rules, and why (e.g. a placeholder date confirmed)
     "forced_action": ("action", "reason"),
     # retention: what was erased under which rule, as counts

@@ -11,7 +11,8 @@ import dagster as dg
 from orchestration.foundations import settings
 from orchestration.foundations.warehouse import POOL, connect
 from orchestration.linkage import duo, model
-from orchestration.platform.asset_keys import DUO_LINKS_KEY, DUO_REVIEW_KEY
+from orchestration.platform.asset_keys import (DUO_LINKS_KEY, DUO_REVIEW_CANDIDATES_KEY,
+                                               DUO_REVIEW_KEY)
 from orchestration.protocols import load_registry
 
 _DEPS = [dg.AssetKey(["raw", "duo_registrations"]), dg.AssetKey(["raw", "rijksregister_children"])]
@@ -82,9 +83,18 @@ def _metadata(results: list[duo.DateResult]) -> dict[str, dg.MetadataValue]:
                      "linkage.duo_review_candidates, decisions in linkage.duo_review_decisions "
                      "(reused on later reference dates).",
                      metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_review"}),
+        dg.AssetSpec(DUO_REVIEW_CANDIDATES_KEY, deps=_DEPS, group_name="linkage",
+                     kinds={"duckdb"},
+                     description="The candidates of every review case: pupil key, match weight, "
+                     "posterior and the level of each comparison (no names). The follow-up list "
+                     "of the compulsory-education cell takes its candidates from here, so it "
+                     "matches on names and birth date as the linkage does.",
+                     metadata={"protocol": _PROTOCOLS, "table": "linkage.duo_review_candidates"}),
     ],
     pool=POOL,
-    can_subset=False,
+    # one linkage run writes all three tables; a job that selects only some of them (a delivery
+    # job selecting what its protocol needs) still runs it whole and reports the selected ones
+    can_subset=True,
 )
 def duo_linkage(context: dg.AssetExecutionContext):
     p = settings.paths()
@@ -97,10 +107,15 @@ def duo_linkage(context: dg.AssetExecutionContext):
         context.log.info(f"DUO {r.peildatum}: {r.duo_records} records, {r.linked} linked, "
                          f"{r.to_review} to review ({r.seconds:.1f} s)")
     metadata = _metadata(results)
-    yield dg.MaterializeResult(asset_key=DUO_LINKS_KEY, metadata=metadata)
-    yield dg.MaterializeResult(asset_key=DUO_REVIEW_KEY, metadata={
-        k: metadata[k] for k in ("to_review", "review_no_candidate", "review_uncertain",
-                                 "review_conflict", "per_reference_date")})
+    selected = context.selected_asset_keys
+    if DUO_LINKS_KEY in selected:
+        yield dg.MaterializeResult(asset_key=DUO_LINKS_KEY, metadata=metadata)
+    if DUO_REVIEW_KEY in selected:
+        yield dg.MaterializeResult(asset_key=DUO_REVIEW_KEY, metadata={
+            k: metadata[k] for k in ("to_review", "review_no_candidate", "review_uncertain",
+                                     "review_conflict", "per_reference_date")})
+    if DUO_REVIEW_CANDIDATES_KEY in selected:
+        yield dg.MaterializeResult(asset_key=DUO_REVIEW_CANDIDATES_KEY)
 
 
 linkage_assets = [duo_linkage]

@@ -15,6 +15,7 @@ def raw_asset_key(file_type: str) -> dg.AssetKey:
 
 DUO_LINKS_KEY = dg.AssetKey(["linkage", "duo_links"])
 DUO_REVIEW_KEY = dg.AssetKey(["linkage", "duo_review"])
+DUO_REVIEW_CANDIDATES_KEY = dg.AssetKey(["linkage", "duo_review_candidates"])
 
 
 def delivery_asset_key(protocol_id: str) -> dg.AssetKey:

@@ -12,10 +12,13 @@ Checked at load time, so a bad edit fails every import of the registry, not a de
 - identifier columns: every person-level file has one, each names a link group the pseudonym
   scheme declares, and each link group lists exactly the files that carry it;
 - dates parse (ISO ``YYYY-MM-DD``), periods and school years are ordered, renewals extend;
+- a placeholder end of a research assignment goes with ``validity.end_unconfirmed`` (a term
+  the text does not give is shown as unconfirmed, never as a date of the protocol);
 - birth year is an integer column ``birth_year`` at ``birth_year_only`` granularity;
 - a weighted count (``weighting``) is decimal or double and weights an integer count column of
   the same file;
-- public and school-scoped outputs are aggregates with small-count suppression;
+- public and school-scoped outputs are aggregates with small-count suppression; a school-scoped
+  file names its ``school_column`` (the writer sends one package per school);
 - a file has a ``publication`` (measures, optionally microdata) exactly when it suppresses small
   counts; ``filled_at_delivery`` fills columns of its file; ``request_answers`` belongs to the
   ``request_by_insz`` scheme; ``draws_on`` names each source file type once.
@@ -108,7 +111,10 @@ ListKind = Literal["provisional", "definitive", "single"]
 OneFilePer = Literal["school_year", "reference_date", "request", "delivery"]
 # Where the delivery writer takes a column it fills at delivery time (never held in dbt): the
 # vault's INSZ register, the vault's Rijksregister or DUO identities, or the request file.
-FillSource = Literal["insz_register", "rijksregister_identity", "duo_identity", "request"]
+FillSource = Literal["insz_register", "rijksregister_identity", "duo_identity", "request",
+                     "processor_answer"]
+# What a processor hand-off sends: the residence address of the school year (Rijksregister).
+HandOffSource = Literal["rijksregister_address"]
 # dbt exposure type: analysis (research, statistics) or application (operational use).
 ExposureType = Literal["analysis", "application"]
 RequestJoin = Literal["left", "inner"]
@@ -243,6 +249,17 @@ class Renewal(_Model):
     signed: IsoDate | None = None
 
 
+class UnconfirmedEnd(_Model):
+    """An end of the term that the protocol text does not give. The term is shown as
+    unconfirmed wherever the validity is shown (processing register, dbt exposure, delivery
+    asset), never as a date of the protocol; ``valid_until``, when set, is only the working end
+    the warehouse acts on until the real term is known."""
+
+    term: Text  # which term the text leaves open, e.g. "end of the research assignment"
+    protocol_wording: Text  # what the text does say about it
+    remedy: Text  # what confirms it
+
+
 class CoveredExchange(_Model):
     """A list exchanged before the protocol took effect that an earlier arrangement covered:
     only such a list may be delivered (the text's words quoted)."""
@@ -277,6 +294,7 @@ class Validity(_Model):
     covered_before_start: list[CoveredExchange] = Field(default_factory=list)
     notice: Notice | None = None  # termination: notice given, ends after notice_period
     note: str | None = None
+    end_unconfirmed: UnconfirmedEnd | None = None  # the text gives no end (see UnconfirmedEnd)
 
     @model_validator(mode="after")
     def _ordered(self) -> Validity:
@@ -319,6 +337,22 @@ class Validity(_Model):
         day = day.date() if isinstance(day, dt.datetime) else day
         end = self.effective_until
         return self.valid_from <= day and (end is None or day <= end)
+
+    @property
+    def end_is_confirmed(self) -> bool:
+        """Whether the end of the term (or its absence) is the text's."""
+        return self.end_unconfirmed is None or self.ends_by_notice_on is not None
+
+    def end_label(self) -> str:
+        """The end of the term as it may be shown to people: a date or "indefinite" only when
+        the text gives it; otherwise "unconfirmed", with the working end named as an
+        assumption."""
+        end = self.effective_until
+        if self.end_is_confirmed:  # the text's term, or a notice that ends it
+            return end.isoformat() if end else "indefinite"
+        working = (f"working end {end.isoformat()} is an assumption, not a date of the text"
+                   if end else "treated as indefinite meanwhile")
+        return (f"UNCONFIRMED ({self.end_unconfirmed.term}: not given by the text; {working})")
 
 
 class CountingDate(_Model):
@@ -689,6 +723,20 @@ class FilledAtDelivery(_Model):
     links: list[LinkColumn] = Field(default_factory=list)  # besides pupil_key
 
 
+class ProcessorHandOff(_Model):
+    """Part of a file is made by a processor that never sees identities: the writer sends it a
+    file keyed only by the file's pseudonym (``key``) with what it needs (``sends``), and fills
+    the ``processor_answer`` columns from the answer files it sends back, joined on that key."""
+
+    processor: Text  # short name of a processor of the protocol (parties.processors)
+    why: Text
+    key: SnakeId  # the identifier column of the file: the only key the processor sees
+    source: HandOffSource
+    sends: Annotated[list[SnakeId], Field(min_length=1)]  # columns of the hand-off file
+    answers: Annotated[list[SnakeId], Field(min_length=1)]  # columns of the answer file
+    protocol_wording: Text
+
+
 class Measures(_Model):
     """For primary suppression of the aggregated model: which columns are counts, and which
     figures rest on which counts (hidden with them)."""
@@ -769,6 +817,10 @@ class DeliveryFile(_Model):
     notes: list[Text] = Field(default_factory=list)
     filled_at_delivery: FilledAtDelivery | None = None
     publication: Publication | None = None
+    # school_scoped files: the column naming the school that receives each row; the writer
+    # sends one package per school holding only that school's rows
+    school_column: SnakeId | None = None
+    processor_hand_off: ProcessorHandOff | None = None
     count_purposes: list[CountPurpose] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -811,6 +863,26 @@ class DeliveryFile(_Model):
             if self.kind != "aggregate" or self.person_level or not self.suppress_small_counts:
                 raise ValueError(f"file {self.id}: a {self.audience} output must be a "
                                  "non-person-level aggregate with small-count suppression")
+        if (self.audience == "school_scoped") != (self.school_column is not None):
+            raise ValueError(f"file {self.id}: a school_scoped file, and only such a file, names "
+                             "its school_column (one package per school)")
+        if self.school_column is not None and self.school_column not in names:
+            raise ValueError(f"file {self.id}: school_column {self.school_column!r} is not a "
+                             "column of the file")
+        answered = [f for f in (self.filled_at_delivery.fills if self.filled_at_delivery else [])
+                    if f.source == "processor_answer"]
+        hand_off = self.processor_hand_off
+        if bool(answered) != (hand_off is not None):
+            raise ValueError(f"file {self.id}: processor_answer fills need a processor_hand_off, "
+                             "and a hand-off needs the columns its answer fills")
+        if hand_off is not None:
+            if hand_off.key not in identifiers:
+                raise ValueError(f"file {self.id}: the hand-off key {hand_off.key!r} must be an "
+                                 "identifier column of the file (the only key the processor sees)")
+            unknown = sorted({f.source_column for f in answered} - set(hand_off.answers))
+            if unknown:
+                raise ValueError(f"file {self.id}: fills take {unknown}, which the processor "
+                                 "does not answer")
         if self.suppress_small_counts != (self.publication is not None):
             raise ValueError(f"file {self.id}: a file with suppress_small_counts needs a "
                              "publication (measures, optionally microdata), and only such a file "
@@ -944,6 +1016,10 @@ class Protocol(_Model):
             unknown = sorted(set(self.request_answers.defaults) - columns)
             if unknown:
                 raise ValueError(f"request_answers defaults name unknown columns {unknown}")
+        if self.retention.research_assignment_end_is_placeholder and \
+                self.validity.end_unconfirmed is None:
+            raise ValueError("retention.research_assignment_end is a placeholder: mark the "
+                             "term as validity.end_unconfirmed")
         sharing = self.disclosure.further_sharing
         if sharing is not None:
             for permission in sharing.permissions:
@@ -957,6 +1033,11 @@ class Protocol(_Model):
         if end is not None and self.validity.valid_until is not None and \
                 self.validity.valid_until > end:
             raise ValueError("the protocol cannot stay valid after the research assignment ends")
+        processors = {x.short_name for x in self.parties.processors}
+        for f in self.delivery_files:
+            if f.processor_hand_off and f.processor_hand_off.processor not in processors:
+                raise ValueError(f"file {f.id}: hand-off to {f.processor_hand_off.processor!r}, "
+                                 f"not a processor of the protocol {sorted(processors)}")
         counting = {c.name for c in self.periodicity.counting_dates}
         groups = {g.id: g for g in self.pseudonym.link_groups}
         carried: dict[str, set[str]] = {g: set() for g in groups}

@@ -152,8 +152,12 @@ def stored_files(p: Paths, registry: Registry) -> list[StoredFile]:
                 sha = sha256_of(f) if area == "inbox" else f.name.split("_", 1)[0]
                 add(f, area, source, sha)
     for protocol_id in registry.ids:
-        folder = p.outbox / protocol_id
-        if folder.exists():
+        # the protocol's deliveries, and what it handed its processors (processors/<name>/<id>)
+        folders = [p.outbox / protocol_id,
+                   *sorted((p.outbox / "processors").glob(f"*/{protocol_id}"))]
+        for folder in folders:
+            if not folder.exists():
+                continue
             for f in sorted(folder.rglob("*")):
                 if f.is_file():
                     add(f, "outbox", protocol_id, None)

@@ -26,6 +26,9 @@ def synthetic_insz(i: int) -> str:
     return base + f"{97 - int('2' + base) % 97:02d}"
 
 
+SCHOOL_IDS = ("100001", "100002")
+
+
 def pupil_key(i: int) -> str:
     return hmac_hex(pupil_key_secret(master_key()), synthetic_insz(i))
 
@@ -36,6 +39,8 @@ def _value(name: str, type_: str, allowed, period, i: int):
     if name == "school_year":
         first = period.school_year_from or "2023-24"
         return first
+    if name == "institution_number":  # a registered school (SCHOOL_IDS): six digits
+        return SCHOOL_IDS[i % len(SCHOOL_IDS)]
     if name in ("counting_date", "reference_date"):
         return dt.date(2023, 10, 2) if i % 2 == 0 else dt.date(2024, 2, 1)
     if type_ == "varchar":
@@ -66,6 +71,19 @@ def build(p, protocol_ids, rows: int = 4, registry=None, vault_people: int = 4) 
                     "record_key varchar, fictief_nummer varchar, achternaam varchar, "
                     "voornamen varchar, straat varchar, huisnummer varchar, "
                     "_source_file_sha256 varchar, _source_row bigint, _school_year varchar)")
+        # the school register (school-scoped files) and the Rijksregister rows behind the
+        # vault's addresses (processor hand-offs), as ingestion and dbt would leave them
+        con.execute("create schema if not exists staging")
+        con.execute("create table if not exists staging.stg_school_register_branches "
+                    "(school_number varchar)")
+        con.execute("create schema if not exists raw")
+        con.execute("create table if not exists raw.rijksregister_children (pupil_key varchar, "
+                    "referentiedatum varchar, postcode varchar, _source_file_sha256 varchar, "
+                    "_source_row bigint)")
+        if con.execute("select count(*) from staging.stg_school_register_branches"
+                       ).fetchone()[0] == 0:
+            con.executemany("insert into staging.stg_school_register_branches values (?)",
+                            [[s] for s in SCHOOL_IDS])
         if con.execute("select count(*) from vault.insz_register").fetchone()[0] == 0:
             for i in range(vault_people):
                 con.execute("insert into vault.insz_register values (?, ?, now())",
@@ -74,6 +92,8 @@ def build(p, protocol_ids, rows: int = 4, registry=None, vault_people: int = 4) 
                             "(?, ?, ?, ?, ?, 'rrfile', ?, '2023-24')",
                             [pupil_key(i), f"Naam{i}", f"Voornaam{i}", f"Straat{i}", str(i),
                              i])
+                con.execute("insert into raw.rijksregister_children values "
+                            "(?, '15/10/2023', '2000', 'rrfile', ?)", [pupil_key(i), i])
                 con.execute("insert into vault.identity_duo_registrations values "
                             "(?, ?, 'x', 'y', 'z', '1', 'duofile', ?, '2023-24')",
                             [f"duo-{i}", f"FN{i:05d}", i])
@@ -122,6 +142,8 @@ def build(p, protocol_ids, rows: int = 4, registry=None, vault_people: int = 4) 
                             values.append(i % 3 == 0)
                         elif n == "reference_date":
                             values.append(dt.date(2023, 10, 15))
+                        elif n == "institution_number":
+                            values.append(SCHOOL_IDS[i % len(SCHOOL_IDS)])
                         elif t == "integer":
                             values.append(2010 + i % 2)
                         else:

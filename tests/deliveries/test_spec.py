@@ -38,7 +38,15 @@ def test_identification_never_sits_in_a_model():
 
 
 def test_only_identified_and_request_protocols_fill_columns_at_delivery_time():
-    filling = {p.id for p, f in REGISTRY.all_delivery_files() if spec.fills_of(f)}
+    """Identification from the vault or a request; a processor's answer (vtc_2015_34's
+    geo-referencing) is no identification and needs a hand-off."""
+    filling = {p.id for p, f in REGISTRY.all_delivery_files()
+               if any(x.source != "processor_answer" for x in spec.fills_of(f))}
+    answered = {(p.id, f.id) for p, f in REGISTRY.all_delivery_files()
+                if any(x.source == "processor_answer" for x in spec.fills_of(f))}
+    assert answered == {("vtc_2015_34", "social_planning")}
+    assert all(REGISTRY.protocol(pid).delivery_file(fid).processor_hand_off
+               for pid, fid in answered)
     assert filling == {p.id for p in REGISTRY.protocols.values()
                        if p.pseudonym.scheme in ("identified", "request_by_insz")}
     assert filling == {"zorgthuis", "duo_leerplicht", "vtc_2015_35", "vtc_2015_31",

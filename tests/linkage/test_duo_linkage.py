@@ -445,10 +445,10 @@ def test_a_rerun_changes_nothing(linked):
 def test_the_dagster_asset_materialises_with_counts_only(linked):
     import dagster as dg
 
-    from orchestration.linkage.assets import DUO_LINKS_KEY, DUO_REVIEW_KEY, duo_linkage, \
-        linkage_assets
+    from orchestration.linkage.assets import DUO_LINKS_KEY, DUO_REVIEW_CANDIDATES_KEY, \
+        DUO_REVIEW_KEY, duo_linkage, linkage_assets
 
-    assert set(duo_linkage.keys) == {DUO_LINKS_KEY, DUO_REVIEW_KEY}
+    assert set(duo_linkage.keys) == {DUO_LINKS_KEY, DUO_REVIEW_KEY, DUO_REVIEW_CANDIDATES_KEY}
     for key in duo_linkage.keys:
         assert set(duo_linkage.asset_deps[key]) == {
             dg.AssetKey(["raw", "duo_registrations"]),

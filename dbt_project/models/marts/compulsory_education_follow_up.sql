@@ -1,10 +1,12 @@
 {#-
     The work list of the compulsory-education cell: one row per child of compulsory school age in
     the Rijksregister extract found in no Flemish enrolment and in no linked DUO record, per DUO
-    reference date (15 October, 15 December, 15 February). A DUO record of the same date that the
-    linkage could not attach and that shares the child's birth date is the CANDIDATE for manual
-    checking (at most one: the lowest record key). Keyed by pupil_key and the Rijksregister
-    record; identities stay in the vault.
+    reference date (15 October, 15 December, 15 February). The CANDIDATE for manual checking is
+    a DUO record of the same date that the linkage could not attach and that the linkage itself
+    proposed for this child (linkage.duo_review_candidates: compared on names, birth date and
+    address), agreeing on the birth date and on a name, never on the birth date alone: at most
+    one, the best match weight. Keyed by pupil_key and the Rijksregister record; identities stay
+    in the vault.
 -#}
 with
 
@@ -26,9 +28,9 @@ duo_review as (
 
 ),
 
-duo_registrations as (
+review_candidates as (
 
-    select * from {{ ref('stg_duo_registrations') }}
+    select * from {{ source('linkage', 'duo_review_candidates') }}
 
 ),
 
@@ -40,23 +42,6 @@ found_nowhere as (
         is_compulsory_school_age
         and status = 'found_nowhere'
         and duo_reference_date_name is not null
-
-),
-
--- unlinked DUO records with their birth date, per reference date
-unlinked_duo as (
-
-    select
-        duo_review.record_key,
-        duo_review.reference_date,
-        duo_registrations.birth_date,
-        duo_review.brin_code,
-        duo_review.institution_name
-    from duo_review
-    inner join duo_registrations
-        on
-            duo_review.record_key = duo_registrations.record_key
-            and duo_review.reference_date = duo_registrations.reference_date
 
 ),
 
@@ -75,23 +60,31 @@ with_identity_record as (
 
 ),
 
--- at most one candidate per child and date: the same birth date, lowest record key first
+-- the linkage's own candidates for the child among the unlinked DUO records of the date: a
+-- pair the Fellegi-Sunter comparison proposed, agreeing on the birth date (exact or a typo) and
+-- on the surname or the first names; at most one, the best match weight, then the record key
 candidates as (
 
     select
-        with_identity_record.pupil_key,
-        with_identity_record.reference_date,
-        unlinked_duo.record_key,
-        unlinked_duo.brin_code,
-        unlinked_duo.institution_name
-    from with_identity_record
-    inner join unlinked_duo
+        review_candidates.pupil_key,
+        duo_review.reference_date,
+        duo_review.record_key,
+        duo_review.brin_code,
+        duo_review.institution_name
+    from review_candidates
+    inner join duo_review
         on
-            with_identity_record.reference_date = unlinked_duo.reference_date
-            and with_identity_record.birth_date = unlinked_duo.birth_date
+            review_candidates.record_key = duo_review.record_key
+            and review_candidates.peildatum = duo_review.reference_date
+    where
+        review_candidates.birth_date_level not in ('different', 'null')
+        and (
+            review_candidates.surname_level not in ('different', 'null')
+            or review_candidates.first_names_level not in ('different', 'null')
+        )
     qualify row_number() over (
-        partition by with_identity_record.pupil_key, with_identity_record.reference_date
-        order by unlinked_duo.record_key
+        partition by review_candidates.pupil_key, duo_review.reference_date
+        order by review_candidates.match_weight desc, duo_review.record_key
     ) = 1
 
 ),

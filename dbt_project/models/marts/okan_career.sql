@@ -1,7 +1,8 @@
--- The later school career of every pupil with an (OK)AN enrolment (protocol antwerpen_okan,
--- file 11b): for every school year from the first (OK)AN enrolment to the current school year,
--- the state on 1 October, 1 February and 30 June, until the pupil leaves school early or obtains
--- a secondary qualification (see the docs block `okan_career_window`).
+-- The state of every pupil with an (OK)AN enrolment on 1 October, 1 February and 30 June, the
+-- main enrolment of each date (read by the school portraits; file 11b lists every enrolment, in
+-- okan_newcomer_career_enrolment): for every school year from the first (OK)AN enrolment to the
+-- current school year, until the pupil leaves school early or obtains a secondary qualification
+-- (see the docs block `okan_career_window`).
 
 with
 

@@ -1,10 +1,11 @@
 {#-
     Early school leaving in the Antwerp newcomer population (okan_newcomer): one row per pupil
-    with the school year of the pupil's situation (the school year the pupil entered the
-    early-school-leaving indicator, else of the qualification, else of the last secondary or last
-    known enrolment), J/N early school leaver, the school year the pupil left secondary education
-    (early or qualified; null while not left), and the last known enrolment with its branch only
-    when it lies in Antwerp. first_okan_school_year is the population's period.
+    with J/N early school leaver, whether the pupil entered the early-school-leaving (vsv)
+    indicator and in which school year, and the last known enrolment with its branch only when it
+    lies in Antwerp. A pupil enters the indicator when leaving a qualifying track of secondary
+    education, early (school_leaving_status early_school_leaver: J) or with a qualification
+    (qualified_leaver: N); a pupil still at school, or who left from OKAN or outside the
+    indicator's scope, has not entered it. first_okan_school_year is the population's period.
 -#}
 with
 
@@ -25,19 +26,19 @@ final as (
     select
         leaving.pupil_key,
         newcomers.school_year as first_okan_school_year,
-        coalesce(
-            leaving.school_year,
-            leaving.qualification_school_year,
-            leaving.last_secondary_school_year,
-            leaving.last_enrolment_school_year
-        ) as situation_school_year,
-        leaving.is_early_school_leaver,
-        case when leaving.is_early_school_leaver then 'J' else 'N' end as early_school_leaver,
-        leaving.is_early_school_leaver or leaving.qualification_school_year is not null
+        leaving.school_leaving_status,
+        leaving.school_leaving_status = 'early_school_leaver' as is_early_school_leaver,
+        case when leaving.school_leaving_status = 'early_school_leaver' then 'J' else 'N' end
+            as early_school_leaver,
+        coalesce(leaving.school_leaving_status in ('early_school_leaver', 'qualified_leaver'), false)
             as has_left_secondary_education,
+        -- the moment the pupil enters the indicator: the school year of leaving (the last known
+        -- enrolment's; for an early school leaver the year pupil_year marks)
         case
-            when leaving.is_early_school_leaver then leaving.school_year
-            else leaving.qualification_school_year
+            when leaving.school_leaving_status = 'early_school_leaver'
+                then coalesce(leaving.school_year, leaving.last_enrolment_school_year)
+            when leaving.school_leaving_status = 'qualified_leaver'
+                then leaving.last_enrolment_school_year
         end as left_school_year,
         leaving.nationality,
         leaving.oki_score,

@@ -1,14 +1,13 @@
--- antwerpen_okan, file 11c: for everyone in 11a, one row per unique person code at the moment
--- the pupil enters the early-school-leaving (VSV) indicator: J for early school leavers, with the
--- school year they entered it; N for the others, with the school year of their last known
--- situation (qualification, else the last secondary or last known enrolment). The branch of the
--- last known enrolment only when it lies in Antwerp.
+-- antwerpen_okan, file 11c: one row per unique person code of 11a at the moment the pupil enters
+-- the early-school-leaving (VSV) indicator ("op moment van opname in indicator vsv"), in the
+-- school year of leaving: J for early school leavers, N for qualified leavers. A pupil who has
+-- not left has no row. The branch of the last known enrolment only when it lies in Antwerp.
 
 with
 
 leaving as (
 
-    select * from {{ ref('okan_newcomer_leaving') }}
+    select * from {{ ref('okan_newcomer_leaver') }}
 
 ),
 
@@ -17,7 +16,7 @@ final as (
     select
         cast(pupil_key as varchar) as pupil_key,
         cast({{ pseudonym('antwerpen_okan', 'pupil_key') }} as varchar) as person_code,
-        cast(situation_school_year as varchar) as school_year,
+        cast(left_school_year as varchar) as school_year,
         cast(early_school_leaver as varchar) as early_school_leaver,
         cast(nationality as varchar) as nationality,
         cast(oki_score as integer) as oki,

@@ -1,6 +1,6 @@
 -- antwerpen_okan, microdata of the public monitor table monitor_early_school_leaving: one row per
--- pupil of the population who left secondary education, early (the school year they entered the
--- indicator) or with a qualification (the school year of their first secondary qualification),
+-- pupil of the population who entered the early-school-leaving indicator (left secondary
+-- education early or with a qualification, as in file 11c), in the school year of leaving,
 -- whether their last known enrolment was in Antwerp, and the school of that enrolment. Never
 -- delivered: orchestration.disclosure publishes the table from it.
 
