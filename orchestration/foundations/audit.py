@@ -88,6 +88,8 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     # recovery after a crash: a dead run marked failed (its slots freed), an audit entry or a
     # delivery an interrupted run left unfinished, completed (orchestration.platform.recovery and the slices)
     "recovery": ("action", "reason"),
+    # a source's reply to an article-7 report (a status per finding), admitted or rejected
+    "article7_reply": ("file", "sha256", "source", "status", "received", "applied", "rejected"),
 }
 
 _INSZ_LIKE = re.compile(

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.foundations import settings
-from orchestration.quality import register, reports, suites
+from orchestration.quality import register, replies, reports, suites
 from orchestration.quality.rules import linkage_rules, raw_rules
 from orchestration.quality.suites import Expectation
 from orchestration.foundations.sources import SOURCE_FILES
@@ -245,6 +245,7 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
               for e, o in _pairs(suites.raw_expectations(ft), v)}
     today = dt.date.today()
     with connect(p) as con:
+        answered = replies.admit_all(con, p, today)  # the sources' replies to earlier reports
         refreshed = register.refresh(con, raw_rules(), today=today, counts=counts)
         written = reports.write_all(con, p, today)
         status = _status_by_file_type(con)
@@ -256,6 +257,9 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
                      f"{refreshed.findings_current} current findings ({refreshed.findings_new} new,"
                      f" {refreshed.findings_resolved} resolved), {refreshed.records} records; "
                      f"GX {gx_seconds:.1f} s, total {seconds:.1f} s")
+    for r in answered:
+        (context.log.info if r.status == replies.ACCEPTED else context.log.warning)(
+            f"article-7 reply {r.message()}")
     yield dg.AssetMaterialization(asset_key=FINDINGS_KEY, metadata={
         "open": dg.MetadataValue.int(totals["open"]),
         "overdue": dg.MetadataValue.int(totals["overdue"]),
@@ -273,6 +277,9 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
             "| protocol | source | reason | detail |\n|---|---|---|---|\n"
             + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in held)
             if held else "no delivery held back"),
+        "replies_admitted": dg.MetadataValue.int(len(answered)),
+        **({"replies": dg.MetadataValue.md("\n".join(f"- {r.message()}" for r in answered))}
+           if answered else {}),
         "seconds": dg.MetadataValue.float(round(seconds, 2)),
         **({"data_docs": dg.MetadataValue.path(str(docs))} if docs else {}),
     })

@@ -206,7 +206,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             compared_with varchar,              -- other sources the rule compared with
             reported_at timestamp)              -- first report that listed it""")
     for column, ddl in (("routing", "varchar default 'protocol'"),  # older registers
-                        ("compared_with", "varchar"), ("reported_at", "timestamp")):
+                        ("compared_with", "varchar"), ("reported_at", "timestamp"),
+                        # the source's latest reply (orchestration/quality/replies.py)
+                        ("reply_status", "varchar"), ("replied_on", "date")):
         con.execute(f"alter table quality.findings add column if not exists {column} {ddl}")
     con.execute("""
         create table if not exists quality.finding_records (
@@ -415,7 +417,8 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
             select c.finding_id, c.rule_key, c.rule_id, c.source, c.file_type, c.slot,
                    c.source_file, c.protocol_id, c.responder, c.category, c.severity, c.blocking,
                    c.title, c.affected_records, $now, $now, $today, c.investigation_deadline,
-                   c.deadline, 'open', null, null, 0, 0, c.routing, c.compared_with, null
+                   c.deadline, 'open', null, null, 0, 0, c.routing, c.compared_with, null,
+                   null, null
             from _current c left join quality.findings f using (finding_id)
             where f.finding_id is null or (f.status = 'resolved' and f.resolution = 'corrected')
             """, {"now": now, "today": today})
