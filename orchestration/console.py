@@ -238,9 +238,12 @@ def findings_by_source(p: settings.Paths, since: dt.datetime | None) -> list[tup
 def steward_summary(p: settings.Paths, console: RunConsole, protocol_ids: list[str],
                     since: dt.datetime | None, log_file: Path | None) -> str:
     """The end of ``make run``: deliveries, findings, where to look."""
-    lines = ["", "Deliveries (per protocol):"]
-    lines += [_delivery_line(pid, console.deliveries.get(pid), console.failed,
-                             console.allowed.get(pid)) for pid in protocol_ids]
+    if protocol_ids:
+        lines = ["", "Deliveries (per protocol):"]
+        lines += [_delivery_line(pid, console.deliveries.get(pid), console.failed,
+                                 console.allowed.get(pid)) for pid in protocol_ids]
+    else:
+        lines = ["", "Deliveries: none in this job (a backfill delivers nothing)"]
     found = findings_by_source(p, since)
     lines += ["", "Article-7 findings (per source, overdue first):"]
     if found:
