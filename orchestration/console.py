@@ -73,8 +73,16 @@ class StepTally:
     blocking_failed: list[str] = field(default_factory=list)
     last_progress: float = 0.0
 
+    def per_asset(self) -> dict[str, dict]:
+        """The first materialisation of each asset: a step that materialises every school-year
+        partition of an asset repeats the same totals on each."""
+        out: dict[str, dict] = {}
+        for asset, meta in self.materializations:
+            out.setdefault(asset, meta)
+        return out
+
     def sum(self, key: str) -> int:
-        return sum(int(_value(m.get(key)) or 0) for _, m in self.materializations)
+        return sum(int(_value(m.get(key)) or 0) for m in self.per_asset().values())
 
     def first(self, key: str):
         for _, m in self.materializations:
@@ -103,12 +111,12 @@ def counts(step_key: str, t: StepTally) -> str:
         return (f"{t.sum('linked'):,} of {t.sum('duo_records'):,} DUO records linked, "
                 f"{t.sum('to_review'):,} to review")
     if step_key in DBT_STEPS:
-        return f"{len(t.materializations)} models built; {checks or 'no tests'}"
+        return f"{len(t.per_asset())} models built; {checks or 'no tests'}"
     if step_key.startswith(DELIVERY_PREFIX):
         status = t.first("status") or "no outcome"
         rows = t.first("rows_total")
         return status + (f", {rows:,} rows" if rows else "")
-    what = f"{len(t.materializations)} asset(s)" if t.materializations else ""
+    what = f"{len(t.per_asset())} asset(s)" if t.materializations else ""
     return ", ".join(x for x in (what, checks) if x) or "done"
 
 

@@ -59,7 +59,8 @@ def test_the_ingestion_lines_count_what_ingest_files_holds(pipeline):
 def test_dbt_is_summarised_and_its_output_kept_in_the_log_file(pipeline):
     console = pipeline.console_first
     assert "Running with dbt" not in console and " OK created " not in console
-    assert len(console.splitlines()) < 120, len(console.splitlines())
+    said = [line for line in console.splitlines() if "... running" not in line]
+    assert len(said) < 100, len(said)  # progress lines aside: some twenty steps and the end
     dbt_lines = [line for line in console.splitlines() if line.startswith("[")
                  and re.search(r"\] dbt ", line) and "... running" not in line]
     assert len(dbt_lines) == 2 and all(re.search(r"\d+ models built; \d+ checks", line)
@@ -87,13 +88,13 @@ def test_the_end_says_per_protocol_what_happened_and_each_refusal_once(pipeline)
         if pid in refused:
             assert "REFUSED:" in line
         elif pid in delivered:
-            assert " delivered " in line and str(pipeline.paths.outbox) in line
+            assert line.split()[1] == "delivered", line
     assert console.count("REFUSED") == len(refused)
     assert refused, "the sample has an expired protocol whose refusal the console must show"
     # the second run delivers nothing new: every protocol says why
     second = _section(pipeline.console_second, "Deliveries (per protocol):")
-    assert not any(" delivered " in line for line in second), second
-    assert any("unchanged" in line or "no_request" in line for line in second), second
+    words = {line.split()[1] for line in second if not line.startswith("   ")}
+    assert "delivered" not in words and words & {"unchanged", "no_request"}, second
 
 
 def test_the_end_says_where_to_look(pipeline):
