@@ -72,25 +72,32 @@ def test_dbt_is_summarised_and_its_output_kept_in_the_log_file(pipeline):
     assert log.parent == pipeline.paths.data / "logs"
 
 
+def _refused(result) -> set[str]:
+    """Protocols whose delivery_allowed check failed in this run (the run's own refusals)."""
+    return {e.asset_key.path[-1] for e in result.get_asset_check_evaluations()
+            if e.check_name == "delivery_allowed" and not e.passed}
+
+
 def test_the_end_says_per_protocol_what_happened_and_each_refusal_once(pipeline):
     registry = load_registry()
-    run_id = pipeline.first.run_id
-    refused = {e.fields["protocol"] for e in audit.entries(audit.log_path(pipeline.paths))
-               if e.event == "delivery_refused" and e.fields.get("run_id", run_id) == run_id}
     delivered = {e.fields["protocol"] for e in audit.entries(audit.log_path(pipeline.paths))
                  if e.event == "delivery"}
-    section = _section(pipeline.console_first, "Deliveries (per protocol):")
-    named = [line.split()[0] for line in section if not line.startswith("   ")]
-    assert sorted(named) == sorted(registry.ids)
-    console = pipeline.console_first
-    for pid in registry.ids:
-        [line] = [x for x in section if x.split() and x.split()[0] == pid]
-        if pid in refused:
-            assert "REFUSED:" in line
-        elif pid in delivered:
-            assert line.split()[1] == "delivered", line
-    assert console.count("REFUSED") == len(refused)
-    assert refused, "the sample has an expired protocol whose refusal the console must show"
+    for result, console in ((pipeline.first, pipeline.console_first),
+                            (pipeline.second, pipeline.console_second)):
+        refused = _refused(result)
+        section = _section(console, "Deliveries (per protocol):")
+        named = [line.split()[0] for line in section if not line.startswith("   ")]
+        assert sorted(named) == sorted(registry.ids)
+        for pid in registry.ids:
+            [line] = [x for x in section if x.split() and x.split()[0] == pid]
+            assert ("REFUSED:" in line) == (pid in refused), line
+        assert console.count("REFUSED") == len(refused)  # once each, nowhere else
+    first = _section(pipeline.console_first, "Deliveries (per protocol):")
+    assert _refused(pipeline.first), "the sample has an expired protocol: its refusal must show"
+    assert any("remedy:" in line for line in first)
+    for pid in delivered - _refused(pipeline.first):
+        [line] = [x for x in first if x.split() and x.split()[0] == pid]
+        assert line.split()[1] == "delivered", line
     # the second run delivers nothing new: every protocol says why
     second = _section(pipeline.console_second, "Deliveries (per protocol):")
     words = {line.split()[1] for line in second if not line.startswith("   ")}
