@@ -22,7 +22,7 @@ test: setup manifest
 
 # The unit tests alone (markers applied in tests/conftest.py): the quick loop while working.
 test-unit: setup manifest
-	set -o pipefail; $(BIN)/python -m pytest -q -m unit 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
+	set -o pipefail; $(BIN)/python -m pytest -q -m unit -n 2 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
 
 setup: $(VENV)/.installed
 

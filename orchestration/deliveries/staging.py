@@ -21,7 +21,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from orchestration.foundations.settings import Paths
+from orchestration.foundations.settings import Paths, fsync_path
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +54,7 @@ def fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
         with path.open("rb") as f:
             os.fsync(f.fileno())
-    fsync_dir(folder)
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(folder)
 
 
 def publish(staged: Path, final: Path) -> None:
@@ -76,7 +68,7 @@ def publish(staged: Path, final: Path) -> None:
         fsync_tree(hidden)
         os.rename(hidden, final)
         shutil.rmtree(staged)
-    fsync_dir(final.parent)
+    fsync_path(final.parent)
 
 
 def _owner_alive(name: str) -> bool:

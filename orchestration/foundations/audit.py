@@ -311,21 +311,13 @@ def record(event_type: str, /, *, path: Path | None = None, **fields: Any) -> En
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
     if created:
-        _fsync_dir(target.parent)
+        settings.fsync_path(target.parent)
     return Entry(seq, seq, at, event_type, fields, prev, digest)
 
 
 def _count_lines(path: Path) -> int:
     with open(path, "rb") as f:
         return sum(1 for line in f if line.strip())
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def entries(path: Path | None = None) -> Iterator[Entry]:

@@ -8,6 +8,7 @@ anything: connections are opened only inside assets and commands (see ``warehous
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,27 @@ def owner_only_file(path: Path) -> Path:
     if path.exists() and path.stat().st_mode & 0o777 != OWNER_FILE:
         os.chmod(path, OWNER_FILE)
     return path
+
+
+def move_owner_only(source: Path, target: Path) -> Path:
+    """Move ``source`` into the owner-only folder of ``target``; when ``target`` already holds
+    the same content (named by its hash), the source copy is dropped instead."""
+    restricted_dir(target.parent)
+    if target.exists():
+        source.unlink()
+    else:
+        shutil.move(source, target)
+        os.chmod(target, OWNER_FILE)
+    return target
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (a folder after a create or rename in it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,7 @@ from orchestration.foundations import school_year as sy
 from orchestration.foundations.raw_layout import slot_of
 from orchestration.protocols.registry import Registry
 from orchestration.foundations.hashing import sha256_of
-from orchestration.foundations.settings import OWNER_FILE, Paths, restricted_dir
+from orchestration.foundations.settings import Paths, move_owner_only
 from orchestration.foundations.sources import SourceFile, file_types_of, identify, is_reply
 
 SETTLE_SECONDS = 30
@@ -185,13 +184,9 @@ def evaluate(p: Paths, source: str, cursor: Cursor, registry: Registry, day: dt.
 def move_refused(p: Paths, source: str, verdict: Verdict) -> Path:
     """Move a refused file out of the inbox into the restricted zone (kept there under the
     retention job's rule for refused files). Its modification time becomes the refusal time."""
-    src = p.inbox_of(source) / verdict.file
     target = p.refused_of(source) / f"{verdict.sha256[:12]}_{verdict.file}"
-    restricted_dir(target.parent)
-    if target.exists():
-        src.unlink()
-    else:
-        shutil.move(src, target)
-        os.chmod(target, OWNER_FILE)
+    existed = target.exists()
+    move_owner_only(p.inbox_of(source) / verdict.file, target)
+    if not existed:
         os.utime(target)
     return target

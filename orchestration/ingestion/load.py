@@ -22,7 +22,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from orchestration.foundations import school_year as sy
 from orchestration.foundations.hashing import sha256_of
 from orchestration.foundations.raw_layout import (has_personal_record_key, raw_columns,
                                                   slot_of)
-from orchestration.foundations.settings import OWNER_FILE, Paths, restricted_dir
+from orchestration.foundations.settings import Paths, move_owner_only
 from orchestration.foundations.sources import Column, SourceFile
 from orchestration.ingestion.files import (Envelope, FileHeld, FileRejected, check_header,
                                            read_envelope)
@@ -608,14 +607,7 @@ def quarantine_path(p: Paths, spec: SourceFile, sha: str, file_name: str) -> Pat
 
 def _set_aside(p: Paths, spec: SourceFile, path: Path, sha: str) -> Path:
     """Move a file out of the inbox into the quarantine folder (owner-only, as received)."""
-    target = quarantine_path(p, spec, sha, path.name)
-    restricted_dir(target.parent)
-    if target.exists():
-        path.unlink()
-    else:
-        shutil.move(path, target)
-        os.chmod(target, OWNER_FILE)
-    return target
+    return move_owner_only(path, quarantine_path(p, spec, sha, path.name))
 
 
 def _record_file(con, spec: SourceFile, path: Path, sha: str, size: int, slot: str,

@@ -59,7 +59,7 @@ from orchestration.foundations import audit
 from orchestration.retention.inventory import (birth_expr, quarantine_birth_expr, table_exists,
                                                 warehouse_catalog)
 from orchestration.retention.plan import BIRTH_DATE_HEADER, Action, RetentionPlan
-from orchestration.foundations.settings import Paths, duckdb_config
+from orchestration.foundations.settings import Paths, duckdb_config, fsync_path
 from orchestration.foundations.sources import BY_FILE_TYPE, SourceFile
 from orchestration.foundations.warehouse import connect
 
@@ -444,18 +444,10 @@ def rebuild(path: Path, p: Paths) -> None:
         con.execute(f"detach \"{alias}\"")
     finally:
         con.close()
-    fd = os.open(target, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(target)
     os.replace(target, path)
     Path(f"{path}.wal").unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_path(path.parent)
 
 
 def tokens_in_bytes(files: Iterable[Path], tokens: set[str]) -> dict[str, int]:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,6 +74,7 @@ def hostile_files(draw):
     return spec, data, records, bool(truncated)
 
 
+@pytest.mark.slow  # 40 real ingestions of generated files
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.data_too_large])
 @given(case=hostile_files())

@@ -160,6 +160,7 @@ def test_a_sibling_or_another_family_is_never_linked_automatically(other, why):
 _NAME = st.text(alphabet="abcdeilmnorstu", min_size=3, max_size=8)
 
 
+@pytest.mark.slow  # 60 real DuckDB linkage runs
 @hypothesis_settings(max_examples=60, deadline=None)
 @given(shared=st.lists(_NAME, min_size=1, max_size=2, unique=True),
        only_duo=_NAME, only_rr=st.lists(_NAME, max_size=1))
