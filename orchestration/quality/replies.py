@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,12 +234,7 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, source: str, sha: str,
 def _move(p: settings.Paths, path: Path, sha: str) -> Path:
     """Out of the inbox (nothing lost): ``data/quality/replies/<source>/<sha12>_<name>``."""
     target = p.data / "quality" / "replies" / path.parent.name / f"{sha[:12]}_{path.name}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        path.unlink()
-    else:
-        shutil.move(path, target)
-    return target
+    return settings.move_owner_only(path, target)
 
 
 def errors_path(p: settings.Paths, source: str, file_name: str) -> Path:
