@@ -32,9 +32,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# The dbt manifest that Dagster reads (also seeds the docs); rebuilt when models change.
+# The dbt manifest that Dagster reads (also seeds the docs); rebuilt when models change. Parsed
+# with the profile environment the run uses, so the run's dbt keeps this parse (partial parsing).
 manifest: setup
-	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
+	cd dbt_project && env $$(cd .. && $(BIN)/python -m orchestration.platform.dbt_project) \
+		DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
 
 # The UI and the daemon (schedules, sensors) on http://127.0.0.1:3000 (PORT=... to change). The
 # venv's bin on PATH as an activated venv would (the code location also finds its own dbt).

@@ -309,7 +309,9 @@ def test_article_7_deadlines_follow_the_texts(registry):
     assert (okan.investigation_within, okan.measures_within) == ("P1M", "P3M")
     assert okan.follow_up_meeting == "yearly"
     zorg = registry.protocol("zorgthuis").quality
-    assert zorg.deadline_is_configurable_default and zorg.measures_within == "P30D"
+    assert zorg.term_wording == "binnen redelijke termijn"
+    assert (zorg.investigation_within, zorg.measures_within) == (None, None)
+    assert zorg.steward_reminder_within == "P30D"
     assert zorg.correction_by_new_file
     duo = registry.protocol("duo_leerplicht").quality
     assert (duo.investigation_within, duo.measures_within) == ("P3M", "P6M")
@@ -491,6 +493,14 @@ def test_a_definition_whose_id_differs_from_its_file_name_is_refused(tmp_path):
         load_registry_from(directory)
 
 
+def _weigh(d: dict, counts: str = "pupils_with_care_home", coefficient: float = 1.5,
+           type: str = "decimal") -> None:
+    """Give the weighted column a (generic) weighting, broken as the test asks."""
+    variable = _funding_variable(d, "weighted_pupils_with_care_home")
+    variable["weighting"] = {"counts": counts, "coefficient": coefficient}
+    variable["type"] = type
+
+
 def _funding_variable(d: dict, name: str) -> dict:
     (funding,) = [f for f in d["delivery_files"] if f["id"] == "funding_counts"]
     (variable,) = [v for v in funding["variables"] if v["name"] == name]
@@ -500,14 +510,14 @@ def _funding_variable(d: dict, name: str) -> dict:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home")["weighting"].update(
-            counts="no_such_column"), "integer count column"),
-        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home")["weighting"].update(
-            counts="institution_number"), "integer count column"),
-        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home").update(
-            type="integer"), "decimal or double"),
-        (lambda d: _funding_variable(d, "weighted_pupils_with_care_home")["weighting"].update(
-            coefficient=0), "greater than 0"),
+        (lambda d: _weigh(d, counts="no_such_column"), "integer count column"),
+        (lambda d: _weigh(d, counts="institution_number"), "integer count column"),
+        (lambda d: _weigh(d, type="integer"), "decimal or double"),
+        (lambda d: _weigh(d, coefficient=0), "greater than 0"),
+        (lambda d: _funding_variable(d, "funding_purpose").update(
+            allowed_values=["operating_budget"]), "count_purposes declare"),
+        (lambda d: [f for f in d["delivery_files"] if f["id"] == "funding_counts"][0][
+            "count_purposes"][0].update(coefficient=0), "greater than 0"),
     ],
 )
 def test_a_broken_weighting_is_refused_at_load_time(tmp_path, change, message):
@@ -517,17 +527,26 @@ def test_a_broken_weighting_is_refused_at_load_time(tmp_path, change, message):
         load_registry_from(directory)
 
 
-def test_zorgthuis_funding_counts_count_and_weigh_per_school_branch_and_counting_date(registry):
+def test_zorgthuis_funding_counts_count_each_purpose_of_article_2_separately(registry):
+    """Art. 2: the operating budgets (art. 78 §2 decreet basisonderwijs, art. 242 §2 codex SO)
+    without a weight, the teaching periods and the integrated support offer with "1,5 i.p.v. 1"."""
     funding = registry.protocol("zorgthuis").delivery_file("funding_counts")
     assert funding.column_names == [
         "school_year", "counting_date_name", "counting_date", "list_kind", "institution_number",
-        "branch_number", "pupils_with_care_home", "weighted_pupils_with_care_home"]
-    weighted = funding.variable("weighted_pupils_with_care_home")
-    assert (weighted.weighting.counts, weighted.weighting.coefficient) == \
-        ("pupils_with_care_home", 1.5)
-    assert "(1,5 i.p.v. 1)" in weighted.protocol_wording
-    assert funding.variable("branch_number").granularity == "branch"
-    assert not funding.person_level and not funding.suppress_small_counts
+        "branch_number", "funding_purpose", "legal_reference", "pupils_with_care_home",
+        "coefficient", "weighted_pupils_with_care_home"]
+    by = {(c.purpose, tuple(c.education_levels)): c for c in funding.count_purposes}
+    operating = [c for (purpose, _), c in by.items() if purpose == "operating_budget"]
+    assert sorted(c.legal_reference[:14] for c in operating) == ["art. 242, §2, ",
+                                                                 "art. 78, §2, 2"]
+    assert all(c.coefficient is None and "werkingsbudgetten" in c.protocol_wording
+               for c in operating)
+    teaching = by[("teaching_periods", ("nursery", "primary"))]
+    support = by[("integrated_support_offer", ("secondary",))]
+    assert teaching.coefficient == support.coefficient == 1.5
+    assert "(1,5 i.p.v. 1)" in teaching.protocol_wording
+    assert "art. 140, §1, 6°" in teaching.legal_reference
+    assert "art. 225, §1, 2°" in support.legal_reference
 
 
 def _file(d: dict, file_id: str) -> dict:

@@ -3,8 +3,12 @@
 Generates a synthetic population (or reuses one generated earlier with the same size and seed),
 drops it in the inbox of a separate data folder, runs the main job over every school year, and
 prints wall time, CPU time and peak memory per stage plus the wall time of every Dagster step.
-Targets live here, as printed numbers, not in timed unit tests. Flanders has about 1.2 million
-pupils in primary and secondary education, hence the default.
+Right after the main job it runs the plain-DuckDB reference of each stage on the same inputs
+(``tools.benchmark_reference``) and prints, per stage, the project's time (its Dagster steps),
+the reference's time and their ratio: measured back to back in one run, so the ratio means
+something on a busy machine where absolute times do not. The machine's load average is printed
+beside them. Targets live here, as printed numbers, not in timed unit tests. Flanders has about
+1.2 million pupils in primary and secondary education, hence the default.
 
 The run uses a random, throw-away master key (never the development key, which refuses
 non-sample files), so its pseudonyms cannot be joined with anything else.
@@ -28,6 +32,19 @@ from orchestration.foundations.pseudonymisation import ENV_MASTER_KEY
 from orchestration.foundations.settings import OWNER_FILE
 
 DEFAULT_PUPILS = 1_200_000
+
+# Targets (issue 16), printed beside the measured figures, never asserted.
+TARGET_WALL_S_AT_FULL_SCALE = 360
+TARGET_PEAK_RSS_GB = 6.0
+TARGET_RATIO = 1.5
+
+# The project's stages, as the Dagster step keys that make them up (prefix of the step key), and
+# the reference stage each is compared with.
+PROJECT_STAGES = {
+    "ingestion": ("ingest_",),
+    "models": ("school_year_dbt_models", "plain_dbt_models"),
+    "deliveries": ("delivery__", "delivery_"),
+}
 
 
 @dataclass
@@ -70,6 +87,56 @@ def run_stage(name: str, argv: list[str], env: dict[str, str], log_path: Path) -
     return stage
 
 
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def project_stage_seconds(steps: list[tuple[str, float]]) -> dict[str, float]:
+    """The project's time per stage: the wall time of its Dagster steps, added up."""
+    return {stage: round(sum(s for key, s in steps if key.startswith(prefixes)), 1)
+            for stage, prefixes in PROJECT_STAGES.items()}
+
+
+def run_references(root: Path, source: Path, data: Path, run_id: str, env: dict[str, str],
+                   memory_limit: str) -> dict[str, Stage]:
+    """The plain-DuckDB reference of every stage, each a process of its own."""
+    work = root / "reference"
+    shutil.rmtree(work, ignore_errors=True)
+    base = [sys.executable, "-m", "tools.benchmark_reference"]
+    common = ["--work", str(work), "--memory-limit", memory_limit]
+    argv = {
+        "ingestion": base + ["ingestion", "--source", str(source)] + common,
+        "models": base + ["models", "--warehouse", str(data / "warehouse" / "warehouse.duckdb"),
+                          "--dbt-target", str(settings.PROJECT_ROOT / "dbt_project" / "target"),
+                          "--run-id", run_id] + common,
+        "deliveries": base + ["deliveries"] + common,
+    }
+    return {stage: run_stage(f"reference {stage}", args, env, root / f"reference_{stage}.log")
+            for stage, args in argv.items()}
+
+
+def reference_seconds(root: Path, stage: str, process: Stage | None) -> float | None:
+    """The reference stage's own work (without interpreter start or its set-up copy of the
+    warehouse), as the reference recorded it; else its process's wall time."""
+    if process is None or process.exit_code:
+        return None
+    recorded = root / "reference" / f"{stage}_seconds.json"
+    if recorded.exists():
+        return json.loads(recorded.read_text())["seconds"]
+    return process.wall_s
+
+
+def ratio_table(root: Path, project: dict[str, float], reference: dict[str, Stage]
+                ) -> list[dict]:
+    rows = []
+    for stage, seconds in project.items():
+        ref = reference_seconds(root, stage, reference.get(stage))
+        ratio = round(seconds / ref, 2) if ref else None
+        rows.append({"stage": stage, "project_s": seconds, "reference_s": ref,
+                     "ratio": ratio})
+    return rows
+
+
 def generate(root: Path, pupils: int, seed: int, env: dict[str, str]) -> Stage | None:
     """The population, generated once per (pupils, seed) and reused by later benchmarks."""
     source = root / f"source_{pupils}_{seed}"
@@ -94,6 +161,15 @@ def fill_inbox(source: Path, data: Path) -> int:
         os.link(src, target)
         count += 1
     return count
+
+
+def latest_run_id(dagster_home: Path) -> str:
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+    return runs[0].run_id if runs else ""
 
 
 def step_timings(dagster_home: Path) -> list[tuple[str, float]]:
@@ -153,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=settings.PROJECT_ROOT / "data" / "benchmark",
                         help="working folder (git-ignored under data/); populations are kept")
     parser.add_argument("--memory-limit", default="12GB", help="DuckDB memory limit")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the plain-DuckDB reference (no ratios)")
     parser.add_argument("--rerun", action="store_true",
                         help="keep the previous benchmark's warehouse and inbox: measures a "
                              "second run (files already ingested are skipped by SHA-256)")
@@ -174,15 +252,36 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(settings.PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    load_before = load_average()
     stages.append(run_stage("main job", [sys.executable, "-m", "orchestration.main",
                                          "--no-sample"], env, root / "main_job.log"))
+    load_after_main = load_average()
+    references = ({} if args.no_reference or stages[-1].exit_code else
+                  run_references(root, source, data, latest_run_id(home), env,
+                                 args.memory_limit))
+    load_after = load_average()
 
     print(f"\n{args.pupils:,} pupils, seed {args.seed}, {files} source files, "
           f"DuckDB memory limit {args.memory_limit}, {os.cpu_count()} cores\n")
-    print(f"{'stage':<12}{'wall s':>10}{'cpu s':>10}{'peak RSS GB':>13}{'exit':>6}")
-    for s in stages:
-        print(f"{s.name:<12}{s.wall_s:>10}{s.cpu_s:>10}{s.peak_rss_gb:>13}{s.exit_code:>6}")
+    print(f"{'process':<24}{'wall s':>10}{'cpu s':>10}{'peak RSS GB':>13}{'exit':>6}")
+    for s in [*stages, *references.values()]:
+        print(f"{s.name:<24}{s.wall_s:>10}{s.cpu_s:>10}{s.peak_rss_gb:>13}{s.exit_code:>6}")
+    print(f"\nload average (1, 5, 15 min): before {load_before}, after the main job "
+          f"{load_after_main}, after the references {load_after}")
+    main_job = next(s for s in stages if s.name == "main job")
+    scale = DEFAULT_PUPILS / args.pupils
+    print(f"targets: full build <= {TARGET_WALL_S_AT_FULL_SCALE} s at {DEFAULT_PUPILS:,} pupils "
+          f"(here {main_job.wall_s} s; x{scale:.1f} linear = {main_job.wall_s * scale:.0f} s); "
+          f"peak RSS <= {TARGET_PEAK_RSS_GB} GB (here {main_job.peak_rss_gb} GB); each stage "
+          f"<= {TARGET_RATIO}x its reference")
     steps = step_timings(home)
+    ratios = ratio_table(root, project_stage_seconds(steps), references)
+    print(f"\n{'stage':<12}{'project s':>11}{'reference s':>13}{'ratio':>8}  target")
+    for r in ratios:
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        verdict = "" if r["ratio"] is None else ("ok" if r["ratio"] <= TARGET_RATIO else "over")
+        print(f"{r['stage']:<12}{r['project_s']:>11}{str(r['reference_s'] or '-'):>13}"
+              f"{ratio:>8}  <= {TARGET_RATIO}x {verdict}")
     print(f"\n{'Dagster step (slowest first)':<60}{'wall s':>10}")
     for key, seconds in steps:
         print(f"{key[:59]:<60}{seconds:>10}")
@@ -199,8 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     (root / "benchmark.json").write_text(json.dumps(
         {"pupils": args.pupils, "seed": args.seed, "memory_limit": args.memory_limit,
          "stages": [asdict(s) for s in stages], "steps": steps, "linkage": linkage,
+         "references": {k: asdict(v) for k, v in references.items()}, "ratios": ratios,
+         "load_average": {"before": load_before, "after_main_job": load_after_main,
+                          "after_references": load_after},
          "counts": counts}, indent=2))
-    return max((s.exit_code for s in stages), default=0)
+    return max((s.exit_code for s in [*stages, *references.values()]), default=0)
 
 
 if __name__ == "__main__":

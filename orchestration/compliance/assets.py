@@ -93,8 +93,11 @@ REGISTER_DEPS = [AUDIT_LOG_KEY, *(delivery_asset_key(pid) for pid in load_regist
                       "data/outbox/register/processing_register.md. Written after the "
                       "deliveries of the run.")
 def processing_register(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from orchestration.compliance import termination
+
     registry = load_registry()
     today = dt.date.today()
+    terminated = termination.record_terminations(settings.paths(), registry)
     path, deliveries = register.write(settings.paths(), registry, today)
     valid = [pid for pid in registry.ids if registry.protocol(pid).is_valid_on(today)]
     return dg.MaterializeResult(metadata={
@@ -105,6 +108,7 @@ def processing_register(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             ", ".join(pid for pid in registry.ids if pid not in valid) or "none"),
         "deliveries_recorded": dg.MetadataValue.int(deliveries),
         "generated_on": dg.MetadataValue.text(today.isoformat()),
+        "terminations_recorded": dg.MetadataValue.text(", ".join(terminated) or "none"),
     })
 
 

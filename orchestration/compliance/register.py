@@ -45,7 +45,50 @@ def _validity(protocol: Protocol, today: dt.date) -> str:
         span += f" (after {len(v.renewals)} renewal(s))"
     state = "valid" if protocol.is_valid_on(today) else (
         "not yet valid" if today < v.valid_from else "expired: no delivery allowed")
+    if v.notice is not None and v.ends_by_notice_on is not None:
+        span += (f"; terminated by notice of {v.notice.given_on.isoformat()} "
+                 f"({v.notice.given_by}, {v.notice.reference}), notice period "
+                 f"{v.notice_period}: ends on {v.ends_by_notice_on.isoformat()}, schedules and "
+                 "deliveries stop from that day")
+        if today >= v.ends_by_notice_on:
+            state = "terminated: no delivery allowed"
     return f"{span}; on {today.isoformat()}: **{state}**"
+
+
+def _further_sharing(protocol: Protocol) -> str:
+    sharing = protocol.disclosure.further_sharing
+    if sharing is None:
+        return NOT_RECORDED
+    what = "consent" if sharing.requires == "consent" else "prior notice"
+    given = "; ".join(f"{x.kind} of {x.party} for {x.file} on {x.given_on.isoformat()} "
+                      f"({x.reference})" for x in sharing.permissions) or "none recorded"
+    return (f"{what} of {', '.join(sharing.of)} before any file goes to a third party "
+            f"(\"{' '.join(sharing.protocol_wording.split())}\"); recorded: {given}")
+
+
+def _breach_rule(protocol: Protocol) -> str:
+    rule = protocol.breach_notification
+    if rule is None:
+        return ("the text names no breach procedure; GDPR art. 33 (supervisory authority "
+                "within 72 hours)")
+    return (f"to {'; '.join(rule.notify)}, \"{rule.deadline_wording}\""
+            + (f" (\"{rule.condition}\")" if rule.condition else "")
+            + f"; GDPR art. 33: supervisory authority within {rule.authority_within_hours} h")
+
+
+def _breaches(entries: list[audit.Entry]) -> list[str]:
+    """The breaches recorded in the audit trail, one table row each (no personal value)."""
+    rows = []
+    for e in entries:
+        if e.event != "data_breach":
+            continue
+        f = e.fields
+        rows.append(f"| {f.get('breach_id')} | {_cell(f.get('what'))} | "
+                    f"{f.get('discovered_at')} | {', '.join(f.get('protocols') or [])} | "
+                    f"{', '.join(f.get('deliveries') or []) or '-'} | "
+                    f"{_cell(', '.join(f.get('recipients') or []))} | "
+                    f"{f.get('authority_deadline')} |")
+    return rows
 
 
 def _deliveries(entries: list[audit.Entry]) -> tuple[dict[str, list[audit.Entry]],
@@ -96,6 +139,8 @@ def render_protocol(protocol: Protocol, today: dt.date, deliveries: list[audit.E
             if protocol.pseudonym.key_version else "") + f": {protocol.pseudonym.description}"),
         ("Security measures", "; ".join(protocol.security) or NOT_RECORDED),
         ("Data-quality errors (art. 7)", _quality(protocol)),
+        ("Further sharing", _further_sharing(protocol)),
+        ("Data breaches", _breach_rule(protocol)),
     ]
     out += [f"| {k} | {_cell(v)} |" for k, v in rows]
     out += ["", "**Categories of personal data: delivery files**", "",
@@ -133,6 +178,11 @@ def _quality(protocol: Protocol) -> str:
         parts.append(f"investigation within {q.investigation_within}")
     if q.measures_within:
         parts.append(f"measures within {q.measures_within}")
+    if q.term_wording:
+        parts.append(f"investigation and measures \"{q.term_wording}\" (the text sets no date)")
+    if q.steward_reminder_within:
+        parts.append(f"steward's reminder after {q.steward_reminder_within} (the steward's "
+                     "choice, not a protocol deadline)")
     if q.correction_by_new_file:
         parts.append("corrected by a new file")
     return ", ".join(parts)
@@ -155,6 +205,13 @@ def render(registry: Registry, entries: list[audit.Entry], today: dt.date,
                     f"{'yes' if p.is_valid_on(today) else 'no'} | {len(deliveries.get(pid, []))} |")
     head += ["", "Retention applied to the warehouse's source files (all protocols a file type "
              "serves must allow the erasure):", "", "| file type | rule |", "|---|---|", *kept, ""]
+    breaches = _breaches(entries)
+    head += ["## Data breaches recorded", ""]
+    head += (["| breach | what | discovered | protocols | deliveries | recipients | "
+              "authority by |", "|---|---|---|---|---|---|---|", *breaches] if breaches
+             else ["None recorded in the audit trail."])
+    head += ["", "Notifications to the officers: `data/outbox/breaches/<breach>/<protocol>.md`.",
+             ""]
     body = [render_protocol(registry.protocol(pid), today, deliveries.get(pid, []),
                             vault_uses.get(pid, 0)) for pid in registry.ids]
     return "\n".join(head + body)

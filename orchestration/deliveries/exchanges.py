@@ -102,6 +102,17 @@ def exchanges_in(protocol: Protocol, school_year: str) -> list[PlannedExchange]:
     return sorted(planned, key=lambda e: (e.exchange_day, e.counting_date, e.list_kind))
 
 
+def exchanged_before_start(protocol: Protocol,
+                           school_years: list[str]) -> list[PlannedExchange]:
+    """The lists of ``school_years`` whose exchange moment (not their counting date) fell
+    before the protocol took effect and that no quoted arrangement in the registry covered
+    (``validity.covered_before_start``): they are never delivered."""
+    start = protocol.validity.valid_from
+    covered = {(c.counting_date, c.list_kind) for c in protocol.validity.covered_before_start}
+    return [e for year in school_years for e in exchanges_in(protocol, year)
+            if e.exchange_day < start and (e.counting_date, e.list_kind) not in covered]
+
+
 def exchanges_around(protocol: Protocol, day: dt.date) -> list[PlannedExchange]:
     """Exchanges whose counting dates lie in the school year of ``day`` or the one before
     (a September exchange belongs to the previous school year's counting dates)."""
@@ -119,6 +130,11 @@ def validity_refusal(protocol: Protocol, day: dt.date) -> str | None:
     v = protocol.validity
     if day < v.valid_from:
         return f"{protocol.id} is not valid before {v.valid_from.isoformat()}: no delivery yet"
+    ends = v.ends_by_notice_on
+    if v.notice is not None and ends is not None and day >= ends:
+        return (f"{protocol.id} was terminated: notice given on {v.notice.given_on.isoformat()} "
+                f"by {v.notice.given_by} ({v.notice.reference}), notice period "
+                f"{v.notice_period}; it ended on {ends.isoformat()}: no exchange from that day")
     end = protocol.valid_until
     return (f"{protocol.id} expired: its validity ended on {end.isoformat()} (registry "
             f"validity{', renewals included' if v.renewals else ''}); no delivery after that "

@@ -49,7 +49,7 @@ from typing import Any, Literal
 import duckdb
 
 from orchestration.foundations import school_year as sy
-from orchestration.deliveries import datapackage, log, publication, requests, staging
+from orchestration.deliveries import datapackage, exchanges, log, publication, requests, staging
 from orchestration.deliveries.pseudonyms import scheme_of
 from orchestration.deliveries.spec import fills_of, link_columns, model_name
 from orchestration.quality import holds
@@ -143,10 +143,48 @@ def validity_refusal(protocol: Protocol, today: dt.date) -> Refusal | None:
             f"(today is {today.isoformat()})",
             f"wait until {protocol.validity.valid_from.isoformat()}, or correct "
             f"validity.valid_from in {definition} if the protocol was signed earlier")
+    ended = termination_note(protocol)
+    if ended and today >= protocol.validity.ends_by_notice_on:
+        return Refusal(f"{protocol.id} {ended}; today is {today.isoformat()}",
+                       "nothing is delivered after a termination; a new protocol is needed to "
+                       "deliver again")
     until = protocol.valid_until.isoformat() if protocol.valid_until else "?"
     return Refusal(
         f"{protocol.id} expired on {until} (valid until {until}; today is {today.isoformat()})",
         f"register a renewal under validity.renewals in {definition} to deliver again")
+
+
+def termination_note(protocol: Protocol) -> str | None:
+    """How a notice ends the protocol (registry ``validity.notice``), or None."""
+    v = protocol.validity
+    if v.notice is None or v.ends_by_notice_on is None:
+        return None
+    return (f"was terminated: notice given on {v.notice.given_on.isoformat()} by "
+            f"{v.notice.given_by} ({v.notice.reference}), notice period {v.notice_period}, so "
+            f"it ends on {v.ends_by_notice_on.isoformat()} and delivers nothing from that day")
+
+
+def sharing_refusal(protocol: Protocol, today: dt.date) -> Refusal | None:
+    """Further sharing (registry ``disclosure.further_sharing``): a file for a third party
+    (audience ``third_party`` or ``public``) goes out only once every party the text names has
+    given its consent, or been notified, for that file."""
+    sharing = protocol.disclosure.further_sharing
+    if sharing is None:
+        return None
+    missing = {f.id: sharing.missing(f.id, today) for f in protocol.delivery_files
+               if f.audience in ("third_party", "public")}
+    missing = {file_id: parties for file_id, parties in missing.items() if parties}
+    if not missing:
+        return None
+    what = "consent" if sharing.requires == "consent" else "prior notice"
+    listed = "; ".join(f"{file_id}: no {what} of {', '.join(parties)}"
+                       for file_id, parties in sorted(missing.items()))
+    return Refusal(
+        f"{protocol.id} shares with a third party only after the {what} its text asks "
+        f"(\"{' '.join(sharing.protocol_wording.split())[:160]}\"): {listed}",
+        f"record each {what} under disclosure.further_sharing.permissions in "
+        f"orchestration/protocols/definitions/{protocol.id}.yaml (party, kind, given_on, file, "
+        "reference)")
 
 
 def hold_refusal(protocol: Protocol, held: list[holds.Hold]) -> str:
@@ -318,6 +356,36 @@ def assemble(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deliv
                 f"from {base} {' '.join(joins)} {order}")
 
 
+def withhold_before_start(con: duckdb.DuckDBPyConnection, protocol: Protocol,
+                          delivery: DeliveryFile, table: str) -> list[str]:
+    """Remove from ``table`` the lists whose exchange moment (registry exchanges, art. 5 of
+    zorgthuis) fell before the protocol took effect, unless the registry quotes the arrangement
+    that covered them (``validity.covered_before_start``). Returns what was withheld, e.g.
+    ``2022-10-03 provisional``; the counting date alone never decides."""
+    columns = set(delivery.column_names)
+    if not protocol.periodicity.exchanges or "counting_date" not in columns:
+        return []
+    years = [r[0] for r in con.execute(
+        f"select distinct school_year from {table} where school_year is not null").fetchall()] \
+        if "school_year" in columns else []
+    early = exchanges.exchanged_before_start(protocol, sorted(years))
+    value_of = {(x.counting_date, x.list_kind): x.list_value
+                for x in protocol.periodicity.exchanges}
+    withheld = []
+    for e in early:
+        value = value_of.get((e.counting_date_name, e.list_kind))
+        condition = "counting_date = ?"
+        params: list[Any] = [e.counting_date]
+        if value is not None and "list_kind" in columns:
+            condition += " and list_kind = ?"
+            params.append(value)
+        removed = con.execute(f"delete from {table} where {condition}", params).fetchone()[0]
+        if removed:
+            withheld.append(f"{e.counting_date.isoformat()} {e.list_kind} (exchange "
+                            f"{e.exchange_day.isoformat()}, {removed} row(s))")
+    return withheld
+
+
 def protect(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: DeliveryFile,
             table: str, p: Paths | None = None, release: str = "") -> publication.Publication:
     """Pass an aggregated file through the disclosure hook, replacing the temp table by what may
@@ -355,6 +423,9 @@ def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: 
             slices.append((f"{delivery.id}_{label}", f"{_q(period_column)} = {literal}"))
     parts = []
     for name, condition in slices:
+        # ``order by all`` in each copy, not one sort into a temp table both copies read: that
+        # gives the same rows but DuckDB then marks columns without nulls REQUIRED in Parquet,
+        # which changes the delivered bytes.
         query = f"select {columns} from {table} where {condition} order by all"
         csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
         con.execute(f"copy ({query}) to '{_sql_path(csv_path)}' "
@@ -421,7 +492,11 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
     recover_staged_deliveries(con, p, registry)
     forced_action: str | None = None
     refusal = validity_refusal(protocol, today)
+    kind = "validity"
+    if refusal is None:
+        refusal, kind = sharing_refusal(protocol, today), "further_sharing"
     if refusal is None and protocol.periodicity.once_only:
+        kind = "once_only"
         earlier = {d.delivery_id: d for d in log.audited_deliveries(p, protocol.id)}
         earlier.update({d.delivery_id: d for d in log.previous_deliveries(con, protocol.id)})
         ordered = sorted(earlier.values(), key=lambda d: d.delivered_at)
@@ -430,8 +505,7 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
             forced_action = (f"second delivery of once-only protocol {protocol.id} (first: "
                              f"{ordered[0].delivery_id})")
     if refusal is not None:
-        refuse(protocol, refusal.message, p, today,
-               kind="once_only" if protocol.is_valid_on(today) else "validity", request=request)
+        refuse(protocol, refusal.message, p, today, kind=kind, request=request)
         return Outcome(protocol.id, "refused", refusal.message, refusal=refusal,
                        request_id=request.request_id if request else None)
     if protocol.pseudonym.scheme == "request_by_insz" and request is None:
@@ -459,6 +533,12 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         for delivery in protocol.delivery_files:
             table = f"__file_{delivery.id}"
             assemble(con, protocol, delivery, table, request)
+            early = withhold_before_start(con, protocol, delivery, table)
+            if early:
+                outcome.notes.append(
+                    f"{delivery.id}: withheld, exchanged before {protocol.id} took effect on "
+                    f"{protocol.validity.valid_from.isoformat()} and covered by no arrangement "
+                    f"in the registry: {', '.join(early)}")
             if publication.needs_protection(delivery):
                 result = protect(con, protocol, delivery, table, p, today.isoformat())
                 published[delivery.id] = result
@@ -517,8 +597,9 @@ def deliver(protocol_id: str, *, p: Paths | None = None, registry: Registry | No
         }
         package = datapackage.write(written, tmp, properties=properties)
         # the descriptor is this package's own output (tests validate it in full); the data are
-        # checked every time: frictionless on every CSV, and every Parquet against its CSV
-        validation = datapackage.validate(package, descriptor=False)
+        # checked every time: every CSV against its table schema (pyarrow; the tests run
+        # frictionless itself on the same packages), and every Parquet against its CSV
+        validation = datapackage.validate(package, descriptor=False, frictionless_rows=False)
         if not validation.valid:
             raise DeliveryError(f"{protocol.id}: the data package does not validate: "
                                 f"{validation}")

@@ -88,6 +88,14 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     # recovery after a crash: a dead run marked failed (its slots freed), an audit entry or a
     # delivery an interrupted run left unfinished, completed (orchestration.platform.recovery and the slices)
     "recovery": ("action", "reason"),
+    # a data breach recorded by the steward (orchestration.compliance.breach): what, when,
+    # which protocols, deliveries and recipients, by when the authority must know
+    "data_breach": ("breach_id", "what", "discovered_at", "protocols", "deliveries",
+                    "recipients", "authority_deadline"),
+    # a breach notification written to one protocol's data-protection officers
+    "breach_notification": ("breach_id", "protocol", "to", "deadline", "authority_deadline"),
+    # a protocol ended by notice (registry validity.notice): from ends_on nothing is delivered
+    "protocol_terminated": ("protocol", "notice_given_on", "given_by", "ends_on"),
     # a source's reply to an article-7 report (a status per finding), admitted or rejected
     "article7_reply": ("file", "sha256", "source", "status", "received", "applied", "rejected"),
 }

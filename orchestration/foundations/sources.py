@@ -346,7 +346,8 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
         source="binc",
         owner="Opgroeien",
         pattern=r"binc_naft_begunstigden_" + SCHOOL_YEAR_FILE,
-        description="Young people with an individual NAFT trajectory, one row per trajectory and pupil.",
+        description="Young people with an individual NAFT trajectory, one row per trajectory and pupil, "
+        "with their profile and school situation when they enrol in the trajectory.",
         key_columns=("traject_id", "insz"),
         columns=(
             _c("Traject_id", "text", True,
@@ -360,6 +361,20 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Woonplaats_NIS", "text", False,
                refers_to="municipality"),
             _c("Gezinssituatie", "text", False),
+            # the school situation BINC registers "op het moment dat de leerlingen zich
+            # inschrijven voor een NAFT-traject" (protocol naft_evaluation, art. 3): BINC's own
+            # record, never filled from Discimus
+            _c("Onderwijsvorm", "text", False, description="onderwijsvorm at enrolment in the trajectory",
+               codes="education_form"),
+            _c("Finaliteit", "text", False, description="finaliteit at enrolment in the trajectory",
+               codes="finality"),
+            _c("Leerweg", "text", False, description="SCHOOL or DUAAL at enrolment in the trajectory",
+               codes=("SCHOOL", "DUAAL")),
+            _c("Onderwijsnet", "text", False, description="GO!, vrij gesubsidieerd or officieel gesubsidieerd",
+               codes=("GO!", "vrij gesubsidieerd", "officieel gesubsidieerd")),
+            _c("Koepel", "text", False, description="umbrella organisation of the school"),
+            _c("Instellingsnummer", "text", False, description="the school concerned (betrokken instelling)",
+               refers_to="school"),
             _c("Referentie_CLB", "text", False),
         ),
     ),
@@ -394,7 +409,13 @@ SOURCE_FILES: tuple[SourceFile, ...] = (
             _c("Teldatum", "date", True),
             _c("Soort_lijst", "text", True, description="VOORLOPIG or DEFINITIEF",
                codes=("VOORLOPIG", "DEFINITIEF")),
-            _c("MFC_niet_vrijwillig", "flag", True, description="non-voluntary care in an MFC J/N"),
+            _c("Verblijf_MFC", "text", True,
+               description="residence in a multifunctional centre (art. 3 of the zorgthuis "
+               "protocol: 'Voor leerlingen die verblijven in een MFC [...] het gegeven of deze "
+               "leerling valt onder de niet-vrijwillige Jeugdhulpverlening'): GEEN_MFC (not in "
+               "an MFC), MFC_NIET_VRIJWILLIG (non-voluntary MFC care, counted) or MFC_VRIJWILLIG "
+               "(voluntary MFC care: 'moeten uitgesloten worden van de berekeningen', never "
+               "counted)", codes=("GEEN_MFC", "MFC_NIET_VRIJWILLIG", "MFC_VRIJWILLIG")),
         ),
     ),
     # ---------------------------------------------------------------- DUO (the Netherlands)

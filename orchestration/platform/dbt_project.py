@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.foundations import settings
 from orchestration.foundations.settings import PROJECT_ROOT
 
 
@@ -22,6 +23,16 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_environment(p: settings.Paths | None = None) -> dict[str, str]:
+    """What the dbt profile reads: the same warehouse file and DuckDB settings as Python.
+    ``make manifest`` parses with it too, so the run's first dbt invocation finds the same
+    profile in ``target/partial_parse.msgpack`` and parses only what changed."""
+    p = p or settings.paths()
+    config = settings.duckdb_config(p)
+    return {"WAREHOUSE_PATH": str(p.warehouse), "DUCKDB_MEMORY_LIMIT": config["memory_limit"],
+            "DUCKDB_TEMP_DIRECTORY": config["temp_directory"]}
+
+
 def put_environment_on_path() -> None:
     """Let dagster-dbt's preparer (which runs plain ``dbt``) find this environment's dbt."""
     found = dbt_executable()
@@ -29,6 +40,10 @@ def put_environment_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([str(Path(found).parent),
                                               os.environ.get("PATH", "")])
 
+
+if __name__ == "__main__":  # the environment as shell words, for `make manifest`
+    print(" ".join(f"{k}={v}" for k, v in dbt_environment().items()))
+    raise SystemExit(0)
 
 warehouse_dbt_project = DbtProject(
     project_dir=PROJECT_ROOT / "dbt_project",

@@ -91,7 +91,10 @@ SCHEME_KEY_SCOPES: dict[str, frozenset[str]] = {
 HASHED_KEY_SCOPES = frozenset({"protocol", "school_year"})
 
 # Who receives a delivery file. public and school_scoped outputs must be suppressed aggregates.
-Audience = Literal["recipient", "processor", "requester", "school_scoped", "public"]
+# third_party: a party beyond the protocol's recipient and processors (further sharing, which
+# a protocol may subject to consent or prior notice: ``disclosure.further_sharing``).
+Audience = Literal["recipient", "processor", "requester", "school_scoped", "public",
+                   "third_party"]
 # Where a column's value comes from: communicated under the protocol by its source, derived by
 # the warehouse from communicated data, or the recipient's own data linked to it.
 Origin = Literal["communicated", "derived", "recipient_data"]
@@ -240,6 +243,26 @@ class Renewal(_Model):
     signed: IsoDate | None = None
 
 
+class CoveredExchange(_Model):
+    """A list exchanged before the protocol took effect that an earlier arrangement covered:
+    only such a list may be delivered (the text's words quoted)."""
+
+    counting_date: IsoDate
+    list_kind: ListKind
+    arrangement: Text
+    protocol_wording: Text
+
+
+class Notice(_Model):
+    """Notice of termination given by a party (written, as the texts ask): the protocol ends
+    when the registry's notice period has run from ``given_on``; from that day no schedule
+    starts and no delivery goes out."""
+
+    given_on: IsoDate
+    given_by: Text
+    reference: Text  # the letter or decision, e.g. a document number
+
+
 class Validity(_Model):
     valid_from: IsoDate
     valid_until: IsoDate | None  # None: indefinite (as long as the legal ground exists)
@@ -247,10 +270,21 @@ class Validity(_Model):
     notice_period: Duration | None = None
     ends_when: Text
     protocol_wording: Text
+    # the text's words on when it takes effect ("treedt in werking op datum van ondertekening")
+    start_wording: str | None = None
+    # lists whose exchange fell before valid_from, delivered only because an arrangement that
+    # the registry quotes covered them; every other such list is withheld
+    covered_before_start: list[CoveredExchange] = Field(default_factory=list)
+    notice: Notice | None = None  # termination: notice given, ends after notice_period
     note: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Validity:
+        if self.notice is not None:
+            if self.notice_period is None:
+                raise ValueError("a notice needs the protocol's notice_period")
+            if self.notice.given_on < self.valid_from:
+                raise ValueError("notice given before the protocol took effect")
         end = self.valid_until
         if end is not None and end < self.valid_from:
             raise ValueError(f"valid_until {end} is before valid_from {self.valid_from}")
@@ -264,9 +298,22 @@ class Validity(_Model):
         return self
 
     @property
+    def ends_by_notice_on(self) -> dt.date | None:
+        """The day the protocol ends after a notice (given_on + notice period): no delivery
+        from that day; None without a notice."""
+        if self.notice is None or self.notice_period is None:
+            return None
+        return add_duration(self.notice.given_on, self.notice_period)
+
+    @property
     def effective_until(self) -> dt.date | None:
-        """The last valid day after all renewals; None when the term is indefinite."""
-        return self.renewals[-1].valid_until if self.renewals else self.valid_until
+        """The last valid day after all renewals and a notice; None when indefinite."""
+        end = self.renewals[-1].valid_until if self.renewals else self.valid_until
+        by_notice = self.ends_by_notice_on
+        if by_notice is not None:
+            last = by_notice - dt.timedelta(days=1)
+            end = last if end is None else min(end, last)
+        return end
 
     def is_valid_on(self, day: dt.date) -> bool:
         day = day.date() if isinstance(day, dt.datetime) else day
@@ -325,6 +372,8 @@ class Exchange(_Model):
     list_kind: ListKind
     window: Annotated[str, Field(pattern=_WINDOW.pattern)]
     protocol_wording: Text
+    # the value a delivered file's list_kind column carries for this list (VOORLOPIG, ...)
+    list_value: str | None = None
     note: str | None = None
 
     @property
@@ -479,7 +528,13 @@ class Quality(_Model):
     report_immediately: bool = False
     investigation_within: Duration | None = None
     measures_within: Duration | None = None
-    deadline_is_configurable_default: bool = False  # the text says "a reasonable term"
+    # the text gives no term but words such as "binnen redelijke termijn": those words, quoted;
+    # then investigation_within and measures_within stay empty (no date the text does not give)
+    term_wording: str | None = None
+    # a reminder period the data steward chose for such a text: shown as the steward's, never
+    # as the protocol's deadline
+    steward_reminder_within: Duration | None = None
+    steward_reminder_note: str | None = None
     correction_by_new_file: bool = False
     follow_up_meeting: Literal["yearly"] | None = None
     protocol_wording: str | None = None
@@ -488,7 +543,51 @@ class Quality(_Model):
     def _coherent(self) -> Quality:
         if self.stated and not (self.reporter and self.responder and self.protocol_wording):
             raise ValueError("a stated article 7 needs reporter, responder and protocol_wording")
+        if self.term_wording is not None:
+            if self.investigation_within or self.measures_within:
+                raise ValueError("an article 7 whose terms are words (term_wording) has no "
+                                 "investigation_within or measures_within: the text gives none")
+            if self.protocol_wording and self.term_wording not in self.protocol_wording:
+                raise ValueError(f"term_wording {self.term_wording!r} is not in the quoted "
+                                 "protocol_wording")
+        if self.steward_reminder_within is not None and self.term_wording is None:
+            raise ValueError("steward_reminder_within is only for an article 7 that gives no "
+                             "term (term_wording)")
         return self
+
+    @property
+    def deadline_is_reasonable_term(self) -> bool:
+        """The text says "a reasonable term" (or the like) instead of a period."""
+        return self.term_wording is not None
+
+
+class SharingPermission(_Model):
+    """A consent or prior notice recorded for one further sharing (one delivery file to a
+    third party)."""
+
+    party: Text  # who consented or was notified (a short name of ``further_sharing.of``)
+    kind: Literal["consent", "prior_notice"]
+    given_on: IsoDate
+    file: SnakeId  # the delivery file shared
+    reference: Text  # the letter, e-mail or decision
+
+
+class FurtherSharing(_Model):
+    """What a protocol asks before its data go to a third party (NAFT: consent of DOV and
+    Opgroeien; zorgthuis: prior notice to Opgroeien regie): a delivery file whose audience is
+    ``public`` or ``third_party`` is refused until every party of ``of`` has a permission of
+    kind ``requires`` for it, given on or before the delivery day."""
+
+    requires: Literal["consent", "prior_notice"]
+    of: Annotated[list[Text], Field(min_length=1)]
+    protocol_wording: Text
+    permissions: list[SharingPermission] = Field(default_factory=list)
+
+    def missing(self, file_id: str, day: dt.date) -> list[str]:
+        """The parties whose permission for ``file_id`` is not recorded by ``day``."""
+        given = {x.party for x in self.permissions
+                 if x.file == file_id and x.kind == self.requires and x.given_on <= day}
+        return [party for party in self.of if party not in given]
 
 
 class Disclosure(_Model):
@@ -501,6 +600,7 @@ class Disclosure(_Model):
     source_citation: str | None = None  # the source to name in publications
     rules: list[Text] = Field(default_factory=list)
     protocol_wording: Text
+    further_sharing: FurtherSharing | None = None
 
 
 class Weighting(_Model):
@@ -638,6 +738,22 @@ class Publication(_Model):
     microdata: Microdata | None = None
 
 
+class CountPurpose(_Model):
+    """One purpose a count serves, as the text names it (zorgthuis art. 2: the operating
+    budgets, the teaching periods in primary, the integrated support offer in secondary): the
+    education levels it applies to, the legal article it points to, and the coefficient the text
+    gives (None: the text gives none, the count is delivered unweighted). The file carries one
+    row per purpose and article (``funding_purpose``, ``legal_reference``); the dbt seed
+    ``count_purposes`` is generated from here."""
+
+    purpose: SnakeId
+    education_levels: Annotated[list[EducationLevel], Field(min_length=1)]
+    legal_reference: Text
+    coefficient: Annotated[float, Field(gt=0)] | None = None
+    protocol_wording: Text
+    note: str | None = None
+
+
 class DeliveryFile(_Model):
     id: SnakeId
     description: Text
@@ -653,6 +769,7 @@ class DeliveryFile(_Model):
     notes: list[Text] = Field(default_factory=list)
     filled_at_delivery: FilledAtDelivery | None = None
     publication: Publication | None = None
+    count_purposes: list[CountPurpose] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _coherent(self) -> DeliveryFile:
@@ -660,6 +777,20 @@ class DeliveryFile(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"file {self.id}: duplicate columns {duplicates}")
+        if self.count_purposes:
+            purposes = {c.purpose for c in self.count_purposes}
+            needed = {"funding_purpose", "legal_reference"}
+            if not needed <= set(names):
+                raise ValueError(f"file {self.id}: count_purposes need the columns "
+                                 f"{sorted(needed)}")
+            allowed = set(self.variable("funding_purpose").allowed_values or [])
+            if allowed != purposes:
+                raise ValueError(f"file {self.id}: funding_purpose allows {sorted(allowed)}, "
+                                 f"count_purposes declare {sorted(purposes)}")
+            pairs = [(c.purpose, level) for c in self.count_purposes
+                     for level in c.education_levels]
+            if len(pairs) != len(set(pairs)):
+                raise ValueError(f"file {self.id}: a purpose names an education level twice")
         for v in self.variables:
             if v.weighting is None:
                 continue
@@ -673,6 +804,9 @@ class DeliveryFile(_Model):
         if not self.person_level and identifiers:
             raise ValueError(f"file {self.id}: identifier columns {identifiers} in a file that "
                              "is not person-level")
+        if self.audience == "third_party" and (self.kind != "aggregate" or self.person_level):
+            raise ValueError(f"file {self.id}: a third_party output must be a non-person-level "
+                             "aggregate")
         if self.audience in ("public", "school_scoped"):
             if self.kind != "aggregate" or self.person_level or not self.suppress_small_counts:
                 raise ValueError(f"file {self.id}: a {self.audience} output must be a "
@@ -754,6 +888,18 @@ class RequestAnswers(_Model):
     defaults: dict[SnakeId, str | int | bool] = Field(default_factory=dict)
 
 
+class BreachNotification(_Model):
+    """Art. 9/10 ("Meldingsplichten"): whom a data breach is told to and how fast, in the
+    text's words; GDPR art. 33, to which the texts refer, gives the controller 72 hours to
+    notify the supervisory authority."""
+
+    notify: Annotated[list[Text], Field(min_length=1)]  # the DPOs the text names
+    deadline_wording: Text  # e.g. "zonder onredelijke vertraging"
+    condition: str | None = None  # e.g. "met impact op beide partijen"
+    authority_within_hours: Annotated[int, Field(gt=0)] = 72
+    protocol_wording: Text
+
+
 class Protocol(_Model):
     id: SnakeId
     title: Text
@@ -776,6 +922,7 @@ class Protocol(_Model):
     draws_on: Annotated[list[SourceUse], Field(min_length=1)]
     exposure_type: ExposureType  # the protocol as a dbt exposure
     request_answers: RequestAnswers | None = None
+    breach_notification: BreachNotification | None = None
     digest_disagreements: list[Text] = Field(default_factory=list)
     decisions: list[Text] = Field(default_factory=list)
 
@@ -797,6 +944,15 @@ class Protocol(_Model):
             unknown = sorted(set(self.request_answers.defaults) - columns)
             if unknown:
                 raise ValueError(f"request_answers defaults name unknown columns {unknown}")
+        sharing = self.disclosure.further_sharing
+        if sharing is not None:
+            for permission in sharing.permissions:
+                if permission.party not in sharing.of:
+                    raise ValueError(f"further_sharing permission of {permission.party!r}, who "
+                                     f"is not among {sharing.of}")
+                if permission.file not in ids:
+                    raise ValueError(f"further_sharing permission for unknown file "
+                                     f"{permission.file!r}")
         end = self.retention.research_assignment_end
         if end is not None and self.validity.valid_until is not None and \
                 self.validity.valid_until > end:

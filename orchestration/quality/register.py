@@ -41,10 +41,12 @@ Lifecycle rules that keep a finding from being lost:
   source's correction (linked when the finding is resolved); ``quality.correction_notices`` lists,
   per recipient, the deliveries to tell about each correction. Deadlines run from the day the finding is first reported
 (``reported_on``): ``naft_evaluation`` one month; ``antwerpen_okan`` investigation one month,
-measures three months; ``zorgthuis`` a reasonable term, 30 days by default and configurable with
-``PROTOCOL_WAREHOUSE_ART7_TERM_ZORGTHUIS`` (an ISO duration such as ``P45D``; only protocols whose
-registry entry marks the term as a configurable default accept an override); ``duo_leerplicht``
-three and six months.
+measures three months; ``duo_leerplicht`` three and six months. ``zorgthuis`` gives no period:
+Opgroeien acts "binnen redelijke termijn" (the registry's ``quality.term_wording``), so its
+findings carry no deadline and never turn overdue; they carry the data steward's reminder date
+(``steward_reminder_on``, the registry's ``steward_reminder_within``, configurable with
+``PROTOCOL_WAREHOUSE_ART7_TERM_ZORGTHUIS``, an ISO duration such as ``P45D``; only protocols whose
+text gives no period accept one), shown as the steward's, never as the protocol's deadline.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ class Article7Terms:
     responder: str
     investigation_within: str | None  # ISO 8601 duration
     measures_within: str | None
-    configurable: bool  # "a reasonable term": the registry holds a default
+    term_wording: str | None  # the text's words where it gives no period ("redelijke termijn")
+    steward_reminder_within: str | None  # the steward's reminder period for such a text
     correction_by_new_file: bool
     follow_up_meeting: str | None
 
@@ -97,6 +100,15 @@ class Article7Terms:
             if self.investigation_within else None
         final = self.measures_within or self.investigation_within
         return investigation, add_duration(reported_on, final) if final else None
+
+    def steward_reminder(self, reported_on: dt.date) -> dt.date | None:
+        """The day the steward reminds the source, where the text gives no period: the
+        steward's choice, not a deadline of the protocol."""
+        from orchestration.protocols.registry import add_duration
+
+        if self.steward_reminder_within is None:
+            return None
+        return add_duration(reported_on, self.steward_reminder_within)
 
 
 def _override(protocol_id: str, overrides: Mapping[str, str] | None) -> str | None:
@@ -111,7 +123,8 @@ def terms_for_source(source: str, overrides: Mapping[str, str] | None = None,
     ``source`` must answer findings.
 
     ``overrides`` ({protocol_id: ISO duration}, or ``$PROTOCOL_WAREHOUSE_ART7_TERM_<ID>``) replace
-    both terms of a protocol whose text says "a reasonable term"; other protocols refuse it.
+    the steward's reminder period of a protocol whose text gives no period ("a reasonable
+    term"); the protocol's own terms are never overridden, and other protocols refuse it.
     """
     from orchestration.protocols import load_registry
     from orchestration.protocols.registry import duration_parts
@@ -125,18 +138,18 @@ def terms_for_source(source: str, overrides: Mapping[str, str] | None = None,
         responders = [s for s in p.parties.sources if q.responder in (s.short_name, s.name)]
         if not any(source in s.systems for s in responders):
             continue
-        investigation, measures = q.investigation_within, q.measures_within
+        reminder = q.steward_reminder_within
         term = _override(p.id, overrides)
         if term:
-            if not q.deadline_is_configurable_default:
+            if not q.deadline_is_reasonable_term:
                 raise ValueError(f"article 7 of {p.id} fixes its own deadlines; an override "
                                  f"({ENV_TERM_PREFIX}{p.id.upper()}) is only allowed where the "
                                  f"text says 'a reasonable term'")
             duration_parts(term)  # validates the ISO duration
-            investigation = measures = term
-        out.append(Article7Terms(p.id, q.reporter or "", q.responder or "", investigation,
-                                 measures, q.deadline_is_configurable_default,
-                                 q.correction_by_new_file, q.follow_up_meeting))
+            reminder = term
+        out.append(Article7Terms(p.id, q.reporter or "", q.responder or "",
+                                 q.investigation_within, q.measures_within, q.term_wording,
+                                 reminder, q.correction_by_new_file, q.follow_up_meeting))
     return out
 
 
@@ -204,9 +217,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             deliveries bigint not null default 0,
             routing varchar not null default 'protocol',  -- protocol | steward
             compared_with varchar,              -- other sources the rule compared with
-            reported_at timestamp)              -- first report that listed it""")
+            reported_at timestamp,              -- first report that listed it
+            steward_reminder_on date)           -- the steward's reminder, where the text
+                                                -- gives no period (never a deadline)""")
     for column, ddl in (("routing", "varchar default 'protocol'"),  # older registers
                         ("compared_with", "varchar"), ("reported_at", "timestamp"),
+                        ("steward_reminder_on", "date"),
                         # the source's latest reply (orchestration/quality/replies.py)
                         ("reply_status", "varchar"), ("replied_on", "date")):
         con.execute(f"alter table quality.findings add column if not exists {column} {ddl}")
@@ -379,19 +395,20 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
                           r.title, ", ".join(r.compared_with) or None] for r in done])
     con.execute("""create or replace temp table _terms (
         source varchar, protocol_id varchar, responder varchar, investigation_deadline date,
-        deadline date, routing varchar)""")
+        deadline date, routing varchar, steward_reminder_on date)""")
     term_rows = []
     for source in sorted({r.source for r in done}):
         terms = terms_for_source(source, overrides, on=today)
         for t in terms:
-            term_rows.append([source, t.protocol_id, t.responder, *t.deadlines(today), PROTOCOL])
+            term_rows.append([source, t.protocol_id, t.responder, *t.deadlines(today), PROTOCOL,
+                              t.steward_reminder(today)])
         if not terms:  # no valid protocol: the steward follows it up, and says so
             from orchestration.protocols.registry import add_duration
 
             follow_up = add_duration(today, steward_follow_up())
-            term_rows.append([source, None, None, follow_up, follow_up, STEWARD])
+            term_rows.append([source, None, None, follow_up, follow_up, STEWARD, None])
     if term_rows:
-        con.executemany("insert into _terms values (?, ?, ?, ?, ?, ?)", term_rows)
+        con.executemany("insert into _terms values (?, ?, ?, ?, ?, ?, ?)", term_rows)
 
     con.execute("""
         create or replace temp table _current as
@@ -399,7 +416,8 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
                       1, 16) as finding_id,
                e.rule_key, r.rule_id, r.source, r.file_type, e.slot, e.source_file, t.protocol_id,
                t.responder, r.category, r.severity, r.blocking, r.title, e.affected_records,
-               t.investigation_deadline, t.deadline, t.routing, r.compared_with
+               t.investigation_deadline, t.deadline, t.routing, r.compared_with,
+               t.steward_reminder_on
         from (select rule_key, slot, min(source_file) as source_file,
                      count(*) as affected_records
               from _eval group by rule_key, slot) e
@@ -418,7 +436,7 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
                    c.source_file, c.protocol_id, c.responder, c.category, c.severity, c.blocking,
                    c.title, c.affected_records, $now, $now, $today, c.investigation_deadline,
                    c.deadline, 'open', null, null, 0, 0, c.routing, c.compared_with, null,
-                   null, null
+                   c.steward_reminder_on, null, null
             from _current c left join quality.findings f using (finding_id)
             where f.finding_id is null or (f.status = 'resolved' and f.resolution = 'corrected')
             """, {"now": now, "today": today})

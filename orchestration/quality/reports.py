@@ -62,12 +62,24 @@ def _md_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def _reminder(finding: dict, terms: dict, what: str) -> str:
+    """The cell of a finding whose protocol gives no period: the text's words, and the
+    steward's reminder date marked as such."""
+    t = terms.get(finding["protocol_id"])
+    if t is None or not t.term_wording:
+        return ""
+    if what == "investigate" or not finding.get("steward_reminder_on"):
+        return f"\"{t.term_wording}\""
+    return (f"\"{t.term_wording}\" (steward's reminder: "
+            f"{finding['steward_reminder_on']})")
+
+
 def _findings(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:
     cur = con.execute("""
         select finding_id, rule_key, rule_id, file_type, slot, source_file, protocol_id,
                responder, article7_category, severity, blocking, title, affected_records,
                first_seen_at, last_seen_at, reported_on, investigation_deadline, deadline, status,
-               routing, compared_with, reply_status, replied_on
+               routing, compared_with, steward_reminder_on, reply_status, replied_on
         from quality.findings
         where source = ? and status <> 'resolved'
         order by case status when 'overdue' then 0 else 1 end, deadline nulls last,
@@ -148,8 +160,13 @@ def _summary(source: str, findings: list[dict], n_records: int, today: dt.date,
                 parts.append(f"investigate within {t.investigation_within}")
             if t.measures_within:
                 parts.append(f"take measures within {t.measures_within}")
-            if t.configurable:
-                parts.append("('a reasonable term': configurable default)")
+            if t.term_wording:
+                parts.append(f"investigate and take measures \"{t.term_wording}\" (the "
+                             "protocol's words: it sets no date)")
+                if t.steward_reminder_within:
+                    parts.append(f"the data steward reminds {t.responder} after "
+                                 f"{t.steward_reminder_within} (the steward's reminder period, "
+                                 "not a protocol deadline)")
             if t.correction_by_new_file:
                 parts.append("correct by sending a new data file")
             lines.append(f"- {pid}, article 7: " + "; ".join(parts) +
@@ -186,7 +203,8 @@ def _summary(source: str, findings: list[dict], n_records: int, today: dt.date,
                   [[f["finding_id"], f["status"], f["article7_category"], f["rule_id"],
                     f["source_file"] or f["slot"], f["affected_records"],
                     f["compared_with"] or "", f["reported_on"],
-                    f["investigation_deadline"] or "", f["deadline"] or "",
+                    f["investigation_deadline"] or _reminder(f, terms, "investigate"),
+                    f["deadline"] or _reminder(f, terms, "correct"),
                     f["protocol_id"] or "steward's follow-up period"] for f in findings]),
         "",
     ]

@@ -19,7 +19,9 @@ inside the ``duckdb`` pool so no other step holds the file meanwhile.
 
 import json
 import os
+import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,7 +29,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
     dbt_assets
 
 from orchestration.foundations import school_year, settings
-from orchestration.platform.dbt_project import dbt_executable, warehouse_dbt_project
+from orchestration.platform.dbt_project import dbt_environment, dbt_executable, \
+    warehouse_dbt_project
 from orchestration.platform.partitions import school_year_partitions
 from orchestration.foundations.warehouse import POOL
 from orchestration.platform.recovery import RUN_ID_ENV
@@ -85,14 +88,6 @@ translator = WarehouseTranslator(settings=_translator_settings)
 school_year_translator = SchoolYearTranslator(settings=_translator_settings)
 
 
-def dbt_environment(p: settings.Paths | None = None) -> dict[str, str]:
-    """What the dbt profile reads: the same warehouse file and DuckDB settings as Python."""
-    p = p or settings.paths()
-    config = settings.duckdb_config(p)
-    return {"WAREHOUSE_PATH": str(p.warehouse), "DUCKDB_MEMORY_LIMIT": config["memory_limit"],
-            "DUCKDB_TEMP_DIRECTORY": config["temp_directory"]}
-
-
 def partitioned_build_args(first: str, last: str,
                            school_years: Sequence[str] = school_year.ALL) -> list[str]:
     """The ``dbt build`` of the school years ``first``..``last`` (partition keys, in order).
@@ -137,7 +132,31 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[
         os.environ.pop("DBT_INDIRECT_SELECTION", None)
     (settings.paths().tmp / "duckdb").mkdir(parents=True, exist_ok=True)
     context.log.info(f"dbt {' '.join(args)}")
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation.target_path)
+
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """Hand this invocation's parse to the next one.
+
+    dagster-dbt gives every invocation a target folder of its own and seeds it with the
+    project's ``target/partial_parse.msgpack``. That file came from ``make manifest``; when the
+    run's profile differed from it (another warehouse path or memory limit: dbt hashes the
+    connection settings), dbt said "profile has changed" and parsed the whole project again,
+    in every invocation. The fresh parse is copied back (atomically: concurrent processes may
+    read it), so the next invocation with the same profile and vars parses only what changed.
+    """
+    fresh = Path(invocation_target) / PARTIAL_PARSE_FILE
+    target = Path(warehouse_dbt_project.project_dir) / "target"
+    if not fresh.exists() or not target.is_dir():
+        return
+    temporary = target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
+    shutil.copyfile(fresh, temporary)
+    os.replace(temporary, target / PARTIAL_PARSE_FILE)
 
 
 @dbt_assets(manifest=warehouse_dbt_project.manifest_path, project=warehouse_dbt_project,

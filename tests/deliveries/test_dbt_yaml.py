@@ -70,7 +70,8 @@ def test_one_exposure_per_protocol_in_its_own_file_owned_by_the_recipient():
 
 def test_the_generator_writes_nothing_when_nothing_changed(tmp_path: Path):
     written = dbt_yaml.write(REGISTRY, tmp_path)
-    assert sorted(written) == sorted(tmp_path / pid / f"_{pid}.yml" for pid in REGISTRY.ids)
+    assert sorted(written) == sorted([tmp_path / pid / f"_{pid}.yml" for pid in REGISTRY.ids]
+                                     + [tmp_path / dbt_yaml.COUNT_PURPOSES_SEED.name])
     assert dbt_yaml.write(REGISTRY, tmp_path) == []
     assert dbt_yaml.differences(REGISTRY, tmp_path) == []
 
@@ -85,3 +86,14 @@ def test_a_generated_file_of_a_removed_protocol_is_stale_and_removed(tmp_path: P
     assert dbt_yaml.differences(REGISTRY, tmp_path) == [f"{gone}: stale"]  # outside the project
     assert dbt_yaml.write(REGISTRY, tmp_path) == [gone]
     assert not gone.exists() and hand_written.exists()
+
+
+def test_the_exposures_describe_the_protocols_duties_in_the_texts_words():
+    zorg = dbt_yaml.exposure_entry(REGISTRY, REGISTRY.protocol("zorgthuis"))["description"]
+    assert '"binnen redelijke termijn" (no date in the text)' in zorg
+    assert "not a protocol deadline" in zorg
+    assert '"Dit protocol treedt in werking op datum van ondertekening."' in zorg
+    assert "prior notice of Opgroeien regie" in zorg
+    assert '"zonder onredelijke vertraging"' in zorg
+    naft = dbt_yaml.exposure_entry(REGISTRY, REGISTRY.protocol("naft_evaluation"))["description"]
+    assert "consent of DOV, Opgroeien" in naft

@@ -464,18 +464,85 @@ def test_a_force_reason_with_an_insz_is_refused_and_never_logged(warehouse):
     assert len(_folders(warehouse, "naft_evaluation")) == 1
 
 
-def test_zorgthuis_funding_counts_are_per_school_and_branch_with_the_registry_weighting(
-        warehouse):
+def test_zorgthuis_funding_counts_are_per_school_branch_and_purpose(warehouse):
     funding = REGISTRY.protocol("zorgthuis").delivery_file("funding_counts")
-    weighted = funding.variable("weighted_pupils_with_care_home")
-    assert weighted.weighting.counts == "pupils_with_care_home"
-    assert weighted.weighting.coefficient == 1.5
-    assert {"institution_number", "branch_number"} <= set(funding.column_names)
-    assert "branch" in funding.grain and "school" in funding.grain
+    assert {"institution_number", "branch_number", "funding_purpose"} <= set(funding.column_names)
+    assert "branch" in funding.grain and "purpose" in funding.grain
     build(warehouse, {"zorgthuis"})
     folder = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1)).folder
     rows = _csv(folder / "funding_counts_2023-10-02.csv")
     header, data = rows[0], rows[1:]
-    assert header[-3:] == ["branch_number", "pupils_with_care_home",
-                           "weighted_pupils_with_care_home"]
-    assert data and all(float(r[-1]) == 0.5 for r in data)  # the test rows' value, as written
+    assert header[-5:] == ["funding_purpose", "legal_reference", "pupils_with_care_home",
+                           "coefficient", "weighted_pupils_with_care_home"]
+    assert data
+
+
+# ------------------------------------------------------------- art. 12: no exchange before start
+
+EARLY_LISTS = [  # (school year, counting date name, counting date, list kind)
+    ("2022-23", "first_school_day_of_october", dt.date(2022, 10, 3), "VOORLOPIG"),  # Oct 2022
+    ("2022-23", "first_school_day_of_october", dt.date(2022, 10, 3), "DEFINITIEF"),  # Nov 2022
+    ("2022-23", "january_15", dt.date(2023, 1, 16), "DEFINITIEF"),  # September 2023
+    ("2022-23", "first_school_day_of_february", dt.date(2023, 2, 1), "VOORLOPIG"),  # Feb 2023
+    ("2022-23", "first_school_day_of_february", dt.date(2023, 2, 1), "DEFINITIEF"),  # May 2023
+]
+
+
+def _early_zorgthuis_lists(p):
+    with connect(p) as con:
+        for model in ("zorgthuis__verification_list", "zorgthuis__funding_counts"):
+            template = f"deliveries.{model}"
+            con.execute(f"create or replace temp table t as select * from {template} limit 1")
+            con.execute(f"delete from {template}")
+            for year, name, day, kind in EARLY_LISTS:
+                con.execute(f"insert into {template} select * replace (? as school_year, "
+                            "? as counting_date_name, ? as counting_date, ? as list_kind) "
+                            "from t", [year, name, day, kind])
+
+
+def _delivered_lists(folder):
+    lists = set()
+    for csv_path in folder.glob("verification_list_*.csv"):
+        for row in _csv(csv_path)[1:]:
+            header = _csv(csv_path)[0]
+            lists.add((row[header.index("counting_date")], row[header.index("list_kind")]))
+    return lists
+
+
+def test_zorgthuis_never_delivers_a_list_whose_exchange_fell_before_the_protocol_took_effect(
+        warehouse):
+    """Art. 12 "treedt in werking op datum van ondertekening" (6 March 2023); art. 5 fixes each
+    list's exchange moment. The counting date alone does not decide: the definitive February
+    2023 list (exchanged in May) and the January list (in September) go, the October 2022
+    lists and the provisional February 2023 list (exchanged in February) never do."""
+    build(warehouse, {"zorgthuis"})
+    _early_zorgthuis_lists(warehouse)
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1))
+    assert outcome.status == "delivered", outcome.message
+    assert _delivered_lists(outcome.folder) == {("2023-01-16", "DEFINITIEF"),
+                                                ("2023-02-01", "DEFINITIEF")}
+    assert not list(outcome.folder.glob("*_2022-10-03.*"))
+    assert any("2022-10-03 provisional" in n and "took effect on 2023-03-06" in n
+               for n in outcome.notes)
+    funding = _csv(outcome.folder / "funding_counts_2023-02-01.csv")
+    assert [r[funding[0].index("list_kind")] for r in funding[1:]] == ["DEFINITIEF"]
+
+
+def test_a_list_exchanged_before_the_start_goes_only_under_an_arrangement_the_registry_quotes(
+        warehouse, registry_copy):
+    import yaml
+
+    path = registry_copy / "zorgthuis.yaml"
+    body = yaml.safe_load(path.read_text(encoding="utf-8"))
+    body["validity"]["covered_before_start"] = [{
+        "counting_date": "2022-10-03", "list_kind": "definitive",
+        "arrangement": "test: an earlier agreement covered the definitive October 2022 list",
+        "protocol_wording": "(test wording of the earlier agreement)"}]
+    path.write_text(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    registry = load_registry_from(registry_copy)
+    build(warehouse, {"zorgthuis"})
+    _early_zorgthuis_lists(warehouse)
+    outcome = writer.deliver("zorgthuis", today=dt.date(2024, 3, 1), registry=registry)
+    assert _delivered_lists(outcome.folder) == {("2022-10-03", "DEFINITIEF"),
+                                                ("2023-01-16", "DEFINITIEF"),
+                                                ("2023-02-01", "DEFINITIEF")}

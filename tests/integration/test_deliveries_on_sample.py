@@ -476,31 +476,93 @@ def test_counting_and_reference_dates_are_the_protocol_dates_of_the_calendar(p):
         assert day in {d.isoformat() for d in calendar.duo_reference_dates(year).values()}
 
 
-def test_zorgthuis_funding_counts_count_and_weigh_the_listed_pupils_per_school_and_branch(p):
+def test_zorgthuis_funding_counts_count_each_purpose_per_school_and_branch(p):
+    """Art. 2: per school, branch, date and list kind, the operating budgets unweighted with
+    the decree article, and the teaching periods (basisonderwijs) or the integrated support
+    offer (secondary) with the text's 1.5; each purpose counts the same listed pupils."""
     zorg = _only_delivery(p, "zorgthuis")
-    weighting = REGISTRY.protocol("zorgthuis").delivery_file("funding_counts") \
-        .variable("weighted_pupils_with_care_home").weighting
+    funding = REGISTRY.protocol("zorgthuis").delivery_file("funding_counts")
+    articles = {(c.purpose, c.legal_reference): c.coefficient for c in funding.count_purposes}
     listed = Counter()
     for path in _csv_files(zorg, "verification_list"):
         for r in _csv(path):
             if r["institution_number"]:
                 listed[(r["counting_date"], r["list_kind"], r["institution_number"],
                         r["branch_number"])] += 1
-    funded = {}
+    by_key: dict[tuple, dict[str, dict]] = {}
     for path in _csv_files(zorg, "funding_counts"):
         for r in _csv(path):
             key = (r["counting_date"], r["list_kind"], r["institution_number"],
                    r["branch_number"])
-            assert key not in funded, key  # one row per school, branch, date and list kind
-            assert r["branch_number"], key
-            count = int(r["pupils_with_care_home"])
-            assert Decimal(r["weighted_pupils_with_care_home"]) == \
-                count * Decimal(str(weighting.coefficient)), key
-            funded[key] = count
-    assert funded and funded == dict(listed)
-    assert len({k[3] for k in funded}) > 1  # branches, not only schools
+            purposes = by_key.setdefault(key, {})
+            assert r["funding_purpose"] not in purposes, key  # one row per purpose
+            purposes[r["funding_purpose"]] = r
+    assert by_key and {k: int(v["operating_budget"]["pupils_with_care_home"])
+                       for k, v in by_key.items()} == dict(listed)
+    weighted_purposes = Counter()
+    for key, purposes in by_key.items():
+        operating = purposes["operating_budget"]
+        assert articles[("operating_budget", operating["legal_reference"])] is None
+        assert operating["coefficient"] == "" and operating["weighted_pupils_with_care_home"] == ""
+        [(name, weighted)] = [(n, r) for n, r in purposes.items() if n != "operating_budget"]
+        weighted_purposes[name] += 1
+        coefficient = articles[(name, weighted["legal_reference"])]
+        assert coefficient == 1.5 and Decimal(weighted["coefficient"]) == Decimal("1.5")
+        assert weighted["pupils_with_care_home"] == operating["pupils_with_care_home"]
+        assert Decimal(weighted["weighted_pupils_with_care_home"]) == \
+            int(weighted["pupils_with_care_home"]) * Decimal("1.5"), key
+        # the decree of the operating budgets matches the level of the weighted purpose
+        basis = name == "teaching_periods"
+        assert ("basisonderwijs" in operating["legal_reference"]) == basis, key
+    assert set(weighted_purposes) == {"teaching_periods", "integrated_support_offer"}
+    assert len({k[3] for k in by_key}) > 1  # branches, not only schools
+
+
+def _sample_lists() -> dict[tuple[str, str], dict[str, str]]:
+    """{(counting date ISO, list kind): {INSZ: Verblijf_MFC}} of the committed sample."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for path in sorted((settings.PROJECT_ROOT / "data/sample/zorgthuis").glob("*.csv")):
+        for r in _csv(path):
+            day = dt.datetime.strptime(r["Teldatum"], "%d/%m/%Y").date().isoformat()
+            out.setdefault((day, r["Soort_lijst"]), {})[r["INSZ"]] = r["Verblijf_MFC"]
+    return out
+
+
+def test_zorgthuis_never_lists_nor_counts_voluntary_mfc_care(p):
+    """Art. 3: "leerlingen die vallen onder de vrijwillige jeugdhulpverlening vormen een
+    uitzondering en moeten uitgesloten worden van de berekeningen"; the list tells "not in an
+    MFC" from "voluntary MFC care"."""
+    zorg = _only_delivery(p, "zorgthuis")
+    sample = _sample_lists()
+    voluntary = {(d, k, i) for (d, k), rows in sample.items() for i, v in rows.items()
+                 if v == "MFC_VRIJWILLIG"}
+    assert voluntary  # the sample holds voluntary MFC stays
+    delivered = set()
+    for path in _csv_files(zorg, "verification_list"):
+        for r in _csv(path):
+            assert r["mfc_residence"] in ("GEEN_MFC", "MFC_NIET_VRIJWILLIG"), path.name
+            assert sample[(r["counting_date"], r["list_kind"])][r["insz"]] == r["mfc_residence"]
+            delivered.add((r["counting_date"], r["list_kind"], r["insz"]))
+    assert delivered and not delivered & voluntary
+    residences = Counter(r["mfc_residence"] for path in _csv_files(zorg, "verification_list")
+                         for r in _csv(path))
+    assert residences["GEEN_MFC"] and residences["MFC_NIET_VRIJWILLIG"]
+
+
+def test_zorgthuis_delivers_no_list_exchanged_before_the_protocol_took_effect(p):
+    """Art. 12 (in force on 6 March 2023) and art. 5 (exchange moments): the sample's October
+    2022 lists and the provisional February 2023 list are withheld; the definitive February
+    2023 list (May) and the January 2023 list (September) are delivered."""
+    zorg = _only_delivery(p, "zorgthuis")
+    lists = {(r["counting_date"], r["list_kind"])
+             for path in _csv_files(zorg, "verification_list") for r in _csv(path)}
+    assert ("2022-10-03", "VOORLOPIG") not in lists and ("2022-10-03", "DEFINITIEF") not in lists
+    assert ("2023-02-01", "VOORLOPIG") not in lists
+    assert {("2023-02-01", "DEFINITIEF"), ("2023-01-16", "DEFINITIEF")} <= lists
+    assert ("2023-10-02", "VOORLOPIG") in lists  # after the start: every list
     dates = {x.stem.rsplit("_", 1)[1] for x in _csv_files(zorg, "funding_counts")}
     assert dates == {x.stem.rsplit("_", 1)[1] for x in _csv_files(zorg, "verification_list")}
+    assert "2022-10-03" not in dates
 
 
 def test_later_career_states_are_the_enrolments_on_1_october_1_february_and_30_june(

@@ -184,7 +184,7 @@ def test_the_sample_exercises_every_pupil_indicator(con):
         select count(school_delay_years), count(*) filter (where school_delay_years > 0),
                count(*) filter (where repeated_year), count(*) filter (where changed_school_during_year),
                count(*) filter (where obtained_secondary_qualification),
-               count(*) filter (where naft_participation), count(*) filter (where zorgthuis_february),
+               count(*) filter (where zorgthuis_february),
                count(*) filter (where attest_code = 'C'), count(*) filter (where is_newcomer)
         from marts.pupil_year""")[0]
     assert all(n > 0 for n in counts), counts

@@ -45,48 +45,26 @@ def test_every_naft_trajectory_of_binc_is_in_naft_track_once(con):
     assert marted == staged
 
 
-def test_every_naft_beneficiary_has_exactly_the_four_relative_years(con):
-    wrong = _one(con, """
-        select count(*)
-        from marts.naft_track_beneficiary as b
-        left join (
-            select trajectory_id, pupil_key, list_sort(list(relative_year)) as years
-            from marts.naft_beneficiary_school_situation
-            group by all
-        ) as s using (trajectory_id, pupil_key)
-        where s.years is distinct from [-1, 0, 1, 2]""")[0]
-    assert wrong == 0, f"{wrong} beneficiaries do not have exactly relative years -1, 0, +1, +2"
-
-
-def test_relative_year_zero_is_the_school_year_of_the_trajectory_start(con):
-    wrong = _one(con, """
-        select count(*)
-        from marts.naft_beneficiary_school_situation as s
-        join marts.naft_track as t using (trajectory_id)
-        where s.relative_year = 0
-          and s.school_year != (
-              case when month(t.start_date) >= 9 then year(t.start_date)
-                   else year(t.start_date) - 1 end
-              || '-' || lpad(cast((case when month(t.start_date) >= 9 then year(t.start_date)
-                   else year(t.start_date) - 1 end + 1) % 100 as varchar), 2, '0'))""")[0]
-    assert wrong == 0, f"{wrong} situation rows of relative year 0 are not the start school year"
-
-
-def test_naft_beneficiaries_are_enrolled_when_their_trajectory_starts(con):
-    # the sample draws beneficiaries from pupils enrolled in secondary education that year
-    total, enrolled = _one(con, """
-        select count(*), count(*) filter (where is_enrolled)
-        from marts.naft_beneficiary_school_situation where relative_year = 0""")
-    assert total > 0 and enrolled == total, f"{total - enrolled} of {total} not enrolled at start"
-
-
-def test_the_control_group_holds_no_naft_beneficiary_and_only_the_target_years(con):
-    naft_pupils, years = _one(con, """
-        select count(*) filter (where pupil_key in (select pupil_key from marts.naft_track_beneficiary)),
-               list(distinct school_year order by school_year)
+def test_the_control_group_holds_no_pupil_of_the_key_list_and_only_binc_years(con):
+    on_list, outside, total = _one(con, """
+        select count(*) filter (where pupil_key in (select pupil_key from marts.naft_key_list)),
+               count(*) filter (where first_school_year < '2020-21' or last_school_year > '2024-25'),
+               count(*)
         from marts.naft_control_group""")
-    assert naft_pupils == 0, f"{naft_pupils} control-group rows belong to NAFT beneficiaries"
-    assert years == ["2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
+    assert total > 0, "the sample must have a control group"
+    assert on_list == 0, f"{on_list} control-group pupils are on the key list of NAFT pupils"
+    assert outside == 0, f"{outside} control-group pupils outside the BINC years"
+
+
+def test_the_key_list_is_every_pupil_named_in_binc_and_holds_only_the_key(con):
+    named, listed = _one(con, """
+        select (select count(distinct pupil_key) from staging.stg_binc_naft_beneficiaries),
+               (select count(*) from marts.naft_key_list)""")
+    assert named > 0 and listed == named
+    columns = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'naft_key_list'").fetchall()]
+    assert columns == ["pupil_key"]
 
 
 # ------------------------------------------------------------------------------------- OKAN

@@ -82,7 +82,7 @@ def _duo() -> dict[str, str]:
 
 def _zorgthuis() -> dict[str, str]:
     return {"INSZ": insz(dt.date(2014, 3, 5)), "Teldatum": "01/10/2024",
-            "Soort_lijst": "DEFINITIEF", "MFC_niet_vrijwillig": "N"}
+            "Soort_lijst": "DEFINITIEF", "Verblijf_MFC": "GEEN_MFC"}
 
 
 def _enrolment() -> dict[str, str]:

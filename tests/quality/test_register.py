@@ -45,13 +45,13 @@ SOURCES = ("discimus", "led", "school_register", "binc", "zorgthuis", "duo", "ri
         "led": [("antwerpen_okan", "P1M", "P3M")],
         "school_register": [("antwerpen_okan", "P1M", "P3M")],
         "binc": [],
-        "zorgthuis": [("zorgthuis", "P30D", "P30D")],
+        "zorgthuis": [("zorgthuis", None, None)],
         "duo": [("duo_leerplicht", "P3M", "P6M")],
         "rijksregister": []}),  # AGODI's own extract: the steward's follow-up
     (dt.date(2026, 6, 1), {  # antwerpen_okan ended on 31 August 2025
         "discimus": [], "led": [], "school_register": [],
         "binc": [("naft_evaluation", None, "P1M")],
-        "zorgthuis": [("zorgthuis", "P30D", "P30D")],
+        "zorgthuis": [("zorgthuis", None, None)],
         "duo": [("duo_leerplicht", "P3M", "P6M")],
         "rijksregister": []}),
 ])
@@ -66,7 +66,7 @@ def test_each_source_answers_under_the_article_7_of_the_valid_protocols_it_deliv
     ("binc", dt.date(2026, 6, 1), None, dt.date(2024, 2, 29)),  # NAFT: measures in one month
     ("discimus", dt.date(2025, 6, 1), dt.date(2024, 2, 29), dt.date(2024, 4, 30)),  # 1 and 3
     ("duo", None, dt.date(2024, 4, 30), dt.date(2024, 7, 31)),  # DUO: 3 and 6 months
-    ("zorgthuis", None, dt.date(2024, 3, 1), dt.date(2024, 3, 1)),  # 'reasonable term': 30 d
+    ("zorgthuis", None, None, None),  # "binnen redelijke termijn": the text sets no date
 ])
 def test_deadlines_run_from_the_day_of_the_report_in_calendar_months(source, on, investigate_by,
                                                                      correct_by):
@@ -74,14 +74,37 @@ def test_deadlines_run_from_the_day_of_the_report_in_calendar_months(source, on,
     assert terms.deadlines(dt.date(2024, 1, 31)) == (investigate_by, correct_by)
 
 
-def test_the_zorgthuis_reasonable_term_is_configurable_and_fixed_terms_are_not(monkeypatch):
+def test_the_zorgthuis_reminder_is_configurable_and_fixed_terms_are_not(monkeypatch):
     monkeypatch.setenv(register.ENV_TERM_PREFIX + "ZORGTHUIS", "P45D")
     [terms] = register.terms_for_source("zorgthuis")
-    assert terms.deadlines(dt.date(2024, 1, 1)) == (dt.date(2024, 2, 15), dt.date(2024, 2, 15))
+    assert terms.deadlines(dt.date(2024, 1, 1)) == (None, None)  # the protocol's: none
+    assert terms.steward_reminder(dt.date(2024, 1, 1)) == dt.date(2024, 2, 15)
     assert terms.correction_by_new_file
     monkeypatch.setenv(register.ENV_TERM_PREFIX + "DUO_LEERPLICHT", "P1M")
     with pytest.raises(ValueError, match="fixes its own deadlines"):
         register.terms_for_source("duo")
+
+
+def test_zorgthuis_article_7_keeps_the_texts_words_and_the_reminder_is_the_stewards(data_dir):
+    """Article 7 of zorgthuis says "binnen redelijke termijn": no finding gets a deadline the
+    text does not give, none turns overdue, and the steward's reminder is labelled as such."""
+    name = "zorgthuis_2024-10-01_definitief.csv"
+    kit.write(data_dir, "zorgthuis_lists", name, [{"Soort_lijst": "VOORLOPIG"}, {}])
+    kit.ingest(data_dir, "zorgthuis")
+    kit.refresh(data_dir, DAY)
+    [(deadline, investigate_by, reminder)] = kit.query(
+        data_dir, "select deadline, investigation_deadline, steward_reminder_on "
+        "from quality.findings where rule_id = 'list_kind_differs_from_file_name'")
+    assert (deadline, investigate_by) == (None, None)
+    assert reminder == DAY + dt.timedelta(days=30)
+    kit.refresh(data_dir, DAY + dt.timedelta(days=90))
+    [(status,)] = kit.query(data_dir, "select status from quality.findings "
+                                      "where rule_id = 'list_kind_differs_from_file_name'")
+    assert status == "open"
+    folder = kit.report(data_dir, DAY + dt.timedelta(days=90))["zorgthuis"]
+    summary = (folder / "summary.md").read_text()
+    assert '"binnen redelijke termijn"' in summary and "not a protocol deadline" in summary
+    assert "within P30D" not in summary
 
 
 # ------------------------------------------------------------------------------ lifecycle
@@ -94,11 +117,11 @@ def test_a_finding_stays_open_until_a_corrected_file_no_longer_shows_it(data_dir
     kit.refresh(data_dir, DAY)
     [f] = findings(data_dir, "list_kind_differs_from_file_name")
     assert (f["status"], f["records"], f["protocol"]) == ("open", 1, "zorgthuis")
-    assert f["reported_on"] == DAY and f["deadline"] == DAY + dt.timedelta(days=30)
+    assert f["reported_on"] == DAY and f["deadline"] is None  # "binnen redelijke termijn"
     kit.report(data_dir, DAY)
 
     # Opgroeien corrects by sending a new data file for the same list (article 7)
-    kit.write(data_dir, "zorgthuis_lists", name, [{}, {"MFC_niet_vrijwillig": "J"}])
+    kit.write(data_dir, "zorgthuis_lists", name, [{}, {"Verblijf_MFC": "MFC_NIET_VRIJWILLIG"}])
     kit.ingest(data_dir, "zorgthuis")
     kit.refresh(data_dir, DAY + dt.timedelta(days=3))
     [f] = findings(data_dir, "list_kind_differs_from_file_name")

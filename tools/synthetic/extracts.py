@@ -69,7 +69,6 @@ def register_children(w: Writer, pop: Population, geo, street_pool: np.ndarray,
         "street0": _text(street_pool[pop.street0]), "street1": _text(street_pool[pop.street1]),
         "nr0": _text(pop.number0), "nr1": _text(pop.number1),
         "family": _text(np.array(FAMILY, dtype=object)[pop.family]),
-        "mfc": pop.care_mfc,
         "order_key": order_key,
         "insz_key": pop.insz.astype(np.int64),  # sorts like the INSZ text, but faster
     }), materialize=True)
@@ -267,10 +266,15 @@ def write_led(w: Writer, careers, seed: int) -> None:
 
 
 # ------------------------------------------------------------------ BINC
+#: The onderwijsnet as BINC registers it, by the school register's Soort_bestuur code (0 unused).
+BINC_NETWORK = ("", "GO!", "vrij gesubsidieerd", "officieel gesubsidieerd", "officieel gesubsidieerd",
+                "officieel gesubsidieerd", "officieel gesubsidieerd")
+
+
 def write_binc(w: Writer, naft, providers: pd.DataFrame) -> None:
     t = naft.trajectories
     w.register("naft", t)
-    w.register("naft_ben", naft.beneficiaries.merge(t[["traject_id", "branch", "year"]], on="traject_id"))
+    w.register("naft_ben", naft.beneficiaries.merge(t[["traject_id", "year"]], on="traject_id"))
     w.register("providers", providers)
     for y in sorted(t["year"].unique()):
         sj = _long(int(y))
@@ -282,12 +286,20 @@ def write_binc(w: Writer, naft, providers: pd.DataFrame) -> None:
                    t.frequency AS "Frequentie", t.participation AS "Deelname",
                    t.provider_id AS "Aanbieder_id", lpad(CAST(b.inst AS VARCHAR), 6, '0') AS "Instellingsnummer"
             FROM naft t JOIN branches b USING (branch) WHERE t.year = {y} ORDER BY t.traject_id""")
+        # the school situation as BINC registers it when the young person enrols in the
+        # trajectory (protocol naft_evaluation art. 3): the pupil's own enrolment, not Discimus
         w.write("binc_naft_beneficiaries", f"binc_naft_begunstigden_{sj}.csv", f"""
             SELECT n.traject_id AS "Traject_id", c.insz AS "INSZ", c.sex AS "Geslacht",
                    fd(c.birth, '{BELGIAN}') AS "Geboortedatum", c.lang AS "Thuistaal",
                    c.nat AS "Nationaliteit", {_residence('c', 'n."begin"', 'nis')} AS "Woonplaats_NIS",
-                   c.family AS "Gezinssituatie", b.clb AS "Referentie_CLB"
-            FROM naft_ben n JOIN children c USING (child) JOIN branches b USING (branch)
+                   c.family AS "Gezinssituatie",
+                   {label(pg.ONDERWIJSVORM, 'n.ov')} AS "Onderwijsvorm",
+                   {label(pg.FINALITEIT, 'n.fin')} AS "Finaliteit",
+                   {label(pg.LEERWEG, 'n.leerweg')} AS "Leerweg",
+                   {label(BINC_NETWORK, 'b.net')} AS "Onderwijsnet", b.koepel AS "Koepel",
+                   lpad(CAST(b.inst AS VARCHAR), 6, '0') AS "Instellingsnummer",
+                   b.clb AS "Referentie_CLB"
+            FROM naft_ben n JOIN children c USING (child) JOIN branches b ON b.branch = n.school_branch
             WHERE n.year = {y} ORDER BY n.traject_id, c.insz_key""")
         w.write("binc_naft_providers", f"binc_naft_aanbieders_{sj}.csv", f"""
             SELECT provider_id AS "Aanbieder_id", '{sj}' AS "Schooljaar", name AS "Naam",
@@ -299,10 +311,11 @@ def write_binc(w: Writer, naft, providers: pd.DataFrame) -> None:
 # ------------------------------------------------------------------ zorgthuis
 def write_zorgthuis(w: Writer, lists) -> None:
     for z in lists:
-        w.register("zlist", pa.table({"child": z.children.astype(np.int32)}))
+        w.register("zlist", pa.table({"child": z.children.astype(np.int32),
+                                      "residence": _text(z.residence)}))
         w.write("zorgthuis_lists", f"zorgthuis_{z.file_date}_{z.kind}.csv", f"""
             SELECT c.insz AS "INSZ", fd({z.counting_day}, '{BELGIAN}') AS "Teldatum",
-                   '{z.kind.upper()}' AS "Soort_lijst", jn(c.mfc) AS "MFC_niet_vrijwillig"
+                   '{z.kind.upper()}' AS "Soort_lijst", z.residence AS "Verblijf_MFC"
             FROM zlist z JOIN children c USING (child) ORDER BY c.insz_key""")
 
 

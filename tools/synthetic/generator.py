@@ -15,6 +15,8 @@ import shutil
 import time
 from pathlib import Path
 
+from orchestration.foundations import calendar
+from orchestration.foundations import school_year as sy
 from orchestration.foundations.sources import SOURCES
 from tools.synthetic import (careers, duo, extracts, geography, names, population,
                                      schools, youthcare)
@@ -23,6 +25,11 @@ from tools.synthetic.dates import duo_dates, of_date
 from tools.synthetic.output import Writer, sha256sums
 
 GROUND_TRUTH = "_ground_truth"
+#: School years with a yearly Rijksregister extract (15 October): the period of the NAFT
+#: evaluation's semi-aggregated file, 2017-18 to 2024-25, whose share of young people in
+#: education needs the extract as its denominator every year (tests/integration/
+#: test_naft_on_sample.py checks the sample against the registry's period).
+POPULATION_EXTRACT_YEARS = tuple(sy.key(y) for y in range(2017, 2025))
 
 
 def _log(verbose: bool, t0: float, message: str) -> None:
@@ -56,7 +63,8 @@ def generate(n_pupils: int, seed: int, out: Path | str, defect_rate: float | Non
     naft = youthcare.naft(pop, car, sch, providers, seed)
     zlists = youthcare.zorgthuis(pop, car, seed)
     duo_pupils = duo.pupils(pop, streets, pools, seed)
-    reference = [(d, of_date(d)) for y in duo.DUO_YEARS for d in duo_dates(y)]
+    reference = [(d, of_date(d)) for d in population_extract_dates(
+        [d for y in duo.DUO_YEARS for d in duo_dates(y)])]
     duo_rows = [(d, duo.rows_on(pop, duo_pupils, nl_schools, geo, streets, ref, y))
                 for y in duo.DUO_YEARS for d in duo_dates(y) for ref in [of_date(d)]]
     _log(verbose, t0, "NAFT, zorgthuis and DUO derived")
@@ -95,6 +103,19 @@ def generate(n_pupils: int, seed: int, out: Path | str, defect_rate: float | Non
     return summary
 
 
+def population_extract_dates(duo_reference: list[dt.date]) -> list[dt.date]:
+    """The reference dates of the Rijksregister extracts: every DUO reference date, and 15
+    October of every other school year in ``POPULATION_EXTRACT_YEARS``. Why: a delivery that
+    counts school-age young people per school year (a denominator) needs the extract of each of
+    its years, not only of the years DUO delivers."""
+    dates = set(duo_reference)
+    covered = {sy.of_date(d) for d in dates}
+    for school_year in POPULATION_EXTRACT_YEARS:
+        if school_year not in covered:
+            dates.add(calendar.duo_reference_dates(school_year)["duo_october_15"])
+    return sorted(dates)
+
+
 def _summary(pop, sch, car, naft, zlists, duo_rows, rr, n_pupils, seed) -> dict:
     """Counts of the populations each protocol needs (for the report and the tests)."""
     e = car.enrolments
@@ -129,6 +150,9 @@ def _summary(pop, sch, car, naft, zlists, duo_rows, rr, n_pupils, seed) -> dict:
                                      t[t["vorm"] == "INDIVIDUEEL"].groupby("year").size().items()},
         "naft_trajectories_per_year": {str(k): int(v) for k, v in t.groupby("year").size().items()},
         "zorgthuis_per_list": {f"{z.file_date}_{z.kind}": int(len(z.children)) for z in zlists},
+        "zorgthuis_voluntary_mfc_per_list": {
+            f"{z.file_date}_{z.kind}": int((z.residence == "MFC_VRIJWILLIG").sum())
+            for z in zlists},
         "duo_per_reference_date": {d.isoformat(): int(len(rows)) for d, rows in duo_rows},
         "rijksregister_per_reference_date": {d: int(len(c)) for d, c in rr.items()},
         "enrolled_nowhere_per_reference_date": nowhere,

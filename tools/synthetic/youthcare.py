@@ -36,7 +36,9 @@ GROUP_TARGETS = ("LEERLINGENGROEP", "KLASGROEP", "LEERKRACHT", "LERARENTEAM", "S
 @dataclass
 class Naft:
     trajectories: pd.DataFrame  # one row per trajectory
-    beneficiaries: pd.DataFrame  # traject_id, child, begin (residence day), branch
+    # traject_id, child, begin (residence day) and the school situation BINC registers when the
+    # young person enrols in the trajectory: the pupil's own branch, ov, fin, leerweg
+    beneficiaries: pd.DataFrame
 
 
 def _multi(rng: np.random.Generator, options: tuple[str, ...], size: int) -> np.ndarray:
@@ -114,8 +116,10 @@ def naft(pop: Population, careers: Careers, schools: Schools, providers: pd.Data
         }))
         # beneficiaries: individual and mixed ones have their pupil; mixed ones and 40 % of the
         # collective ones aimed at pupils also have classmates (same branch, same leerjaar)
+        situation = rows[["branch", "ov", "fin", "leerweg"]].rename(columns={"branch": "school_branch"})
         first = pd.DataFrame({"traject_id": ids[:n_ind + n_mix], "child": child[pick],
-                              "begin": begin[:n_ind + n_mix]})
+                              "begin": begin[:n_ind + n_mix]}).join(
+            situation.iloc[pick].reset_index(drop=True))
         by_class = rows.groupby(["branch", "leerjaar"]).indices
         by_branch = rows.groupby("branch").indices
         key_of = list(zip(rows["branch"].to_numpy(), rows["leerjaar"].to_numpy()))
@@ -135,10 +139,17 @@ def naft(pop: Population, careers: Careers, schools: Schools, providers: pd.Data
                 continue
             chosen = rng.choice(members, size=min(size, len(members)), replace=False)
             extra.append(pd.DataFrame({"traject_id": ids[t], "child": child[chosen],
-                                       "begin": begin[t]}))
+                                       "begin": begin[t]}).join(
+                situation.iloc[chosen].reset_index(drop=True)))
         beneficiaries.append(pd.concat([first, *extra], ignore_index=True))
     return Naft(pd.concat(trajectories, ignore_index=True),
                 pd.concat(beneficiaries, ignore_index=True))
+
+
+# Share of MFC stays that are voluntary care: listed with their MFC residence, as art. 3 of
+# the zorgthuis protocol describes, but never counted (they have no care home).
+VOLUNTARY_MFC_SHARE = 0.35
+MFC_RESIDENCE = np.array(["GEEN_MFC", "MFC_NIET_VRIJWILLIG", "MFC_VRIJWILLIG"], dtype=object)
 
 
 @dataclass
@@ -147,6 +158,15 @@ class ZorgthuisList:
     kind: str  # voorlopig / definitief
     children: np.ndarray
     counting_day: int
+    residence: np.ndarray  # per child: GEEN_MFC, MFC_NIET_VRIJWILLIG or MFC_VRIJWILLIG
+
+
+def mfc_residence(pop: Population, seed: int) -> np.ndarray:
+    """Per child, the MFC residence the zorgthuis list states (art. 3: for pupils staying in an
+    MFC, whether the care is non-voluntary). A stream of its own, so the other sources stay as
+    they were."""
+    voluntary = np.random.default_rng([seed, 22]).random(pop.n) < VOLUNTARY_MFC_SHARE
+    return MFC_RESIDENCE[np.where(pop.care_mfc, np.where(voluntary, 2, 1), 0)]
 
 
 def zorgthuis(pop: Population, careers: Careers, seed: int) -> list[ZorgthuisList]:
@@ -154,6 +174,7 @@ def zorgthuis(pop: Population, careers: Careers, seed: int) -> list[ZorgthuisLis
     (definitive) list for January and May. The provisional list misses a few late registrations
     and holds a few pupils whose care ended or had not started, as a real first list would."""
     e = careers.enrolments
+    residence = mfc_residence(pop, seed)
     out = []
     for y in ZORGTHUIS_YEARS:
         rows = e[e["year"] == y]
@@ -170,6 +191,8 @@ def zorgthuis(pop: Population, careers: Careers, seed: int) -> list[ZorgthuisLis
                 keep = definitive[rng.random(len(definitive)) >= 0.05]
                 wrong = near[rng.random(len(near)) < 0.5]
                 provisional = np.union1d(keep, wrong)
-                out.append(ZorgthuisList(when.isoformat(), "voorlopig", provisional, d))
-            out.append(ZorgthuisList(when.isoformat(), "definitief", definitive, d))
+                out.append(ZorgthuisList(when.isoformat(), "voorlopig", provisional, d,
+                                         residence[provisional]))
+            out.append(ZorgthuisList(when.isoformat(), "definitief", definitive, d,
+                                     residence[definitive]))
     return out

@@ -1,8 +1,10 @@
 {#-
     One row per young person (pupil_key) with an individual NAFT trajectory per BINC school-year
     file: the profile BINC registered at the start of the person's first individual trajectory of
-    that year (earliest start, then lowest trajectory id, then the latest load). BINC data only:
-    naft_evaluation keeps the DOV and Opgroeien files separate.
+    that year (earliest start, then lowest trajectory id, then the latest load), with the school
+    situation BINC registered "op het moment dat de leerlingen zich inschrijven voor een
+    NAFT-traject" (naft_evaluation art. 3). BINC data only: naft_evaluation keeps the DOV and
+    Opgroeien files separate ("DOV en Opgroeien krijgen elkaars variabelen niet te zien", art. 6).
 -#}
 with
 
@@ -46,6 +48,12 @@ final as (
         beneficiaries.nationality,
         beneficiaries.residence_nis_code,
         beneficiaries.family_situation,
+        beneficiaries.education_form,
+        beneficiaries.finality,
+        beneficiaries.learning_path,
+        beneficiaries.network,
+        beneficiaries.umbrella_organisation,
+        beneficiaries.school_number,
         beneficiaries.clb_reference
     from beneficiaries
     inner join individual_trajectories

@@ -2,13 +2,21 @@
     One row per pupil per school year from the 6th year of primary to the 7th year of secondary
     education (naft_evaluation's DOV target population), with the pupil_year profile and three
     judgements over the pupil's timeline: passed the year, reoriented since last year and changed
-    school during or after the year.
+    school during or after the year; and whether the pupil belongs to the control group DOV
+    delimits (art. 6 step 2, docs block `naft_control_group`). DOV data and Opgroeien's key list
+    only (naft_key_list: who is a NAFT pupil, no BINC variable).
 -#}
 with
 
 pupil_years as (
 
     select * from {{ ref('pupil_year') }}
+
+),
+
+key_list as (
+
+    select * from {{ ref('naft_key_list') }}
 
 ),
 
@@ -45,10 +53,25 @@ target_population as (
 
 ),
 
+-- control group: in the target population in a school year of the BINC files (2020-21 to
+-- 2024-25) and not on Opgroeien's key list of NAFT pupils
+control_group as (
+
+    select target_population.pupil_key
+    from target_population
+    left join key_list
+        on target_population.pupil_key = key_list.pupil_key
+    where
+        target_population.school_year between '2020-21' and '2024-25'
+        and key_list.pupil_key is null
+    group by target_population.pupil_key
+
+),
+
 final as (
 
     select
-        pupil_key,
+        target_population.pupil_key,
         school_year,
         school_number,
         gender,
@@ -99,8 +122,11 @@ final as (
         absent_half_days,
         unjustified_absent_half_days,
         long_absence_count,
-        long_absence_days
+        long_absence_days,
+        control_group.pupil_key is not null as is_control_group
     from target_population
+    left join control_group
+        on target_population.pupil_key = control_group.pupil_key
 
 )
 

@@ -40,18 +40,6 @@ zorgthuis as (
 
 ),
 
-naft as (
-
-    select * from {{ ref('int_pupil_year_naft') }}
-
-),
-
-naft_trajectories as (
-
-    select * from {{ ref('stg_binc_naft_trajectories') }}
-
-),
-
 duo as (
 
     select * from {{ ref('int_pupil_year_duo') }}
@@ -77,12 +65,6 @@ absences as (
 ),
 
 -- school years with data from a source: outside them a flag is unknown (null), not false
-naft_school_years as (
-
-    select distinct school_year from naft_trajectories
-
-),
-
 zorgthuis_lists_available as (
 
     select
@@ -223,14 +205,6 @@ final as (
                 then absences.absent_half_days / absences.expected_half_days
         end as absence_rate,
 
-        ----------  NAFT
-        case
-            when naft_school_years.school_year is not null then naft.pupil_key is not null
-        end as naft_participation,
-        case
-            when naft_school_years.school_year is not null then coalesce(naft.naft_trajectory_count, 0)
-        end as naft_trajectory_count,
-
         ----------  zorgthuis
         {%- for month_name in zorgthuis_dates %}
         case
@@ -276,12 +250,6 @@ final as (
         on
             hash(pupil_years.pupil_key) = hash(absences.pupil_key)
             and pupil_years.school_year = absences.school_year
-    left join naft_school_years
-        on pupil_years.school_year = naft_school_years.school_year
-    left join naft
-        on
-            hash(pupil_years.pupil_key) = hash(naft.pupil_key)
-            and pupil_years.school_year = naft.school_year
     left join zorgthuis_lists_available
         on pupil_years.school_year = zorgthuis_lists_available.school_year
     left join zorgthuis_wide

@@ -1,8 +1,11 @@
 {#-
-    One row per pupil on a zorgthuis list (provisional or definitive) per zorgthuis counting date
-    (first school day of October, 15 January, first school day of February, 15 May; a list sent
-    again: the latest load wins), with the non-voluntary MFC flag and the enrolment (school and
-    branch) AGODI's own data place the pupil in on that date, if any.
+    One row per pupil with a care home on a zorgthuis list (provisional or definitive) per
+    zorgthuis counting date (first school day of October, 15 January, first school day of
+    February, 15 May; a list sent again: the latest load wins), with the pupil's MFC residence
+    and the enrolment (school, branch, education level) AGODI's own data place the pupil in on
+    that date, if any. A pupil in voluntary MFC care is no pupil with a care home (art. 2: "met
+    uitzondering van vrijwillige Jeugdhulpverlening in de multifunctionele centra"; art. 3:
+    "moeten uitgesloten worden van de berekeningen") and has no row.
 -#}
 with
 
@@ -57,9 +60,11 @@ final as (
         zorgthuis_dates.counting_date_name,
         listed.counting_date,
         listed.list_kind,
+        listed.mfc_residence,
         listed.has_non_voluntary_mfc_care,
         enrolments_on_date.school_number,
-        enrolments_on_date.branch_number
+        enrolments_on_date.branch_number,
+        enrolments_on_date.education_level
     from listed
     inner join zorgthuis_dates
         on listed.counting_date = zorgthuis_dates.counting_date
@@ -68,6 +73,7 @@ final as (
             listed.pupil_key = enrolments_on_date.pupil_key
             and listed.counting_date = enrolments_on_date.counting_date
             and zorgthuis_dates.counting_date_name = enrolments_on_date.counting_date_name
+    where not coalesce(listed.is_voluntary_mfc_care, false)
 
 )
 

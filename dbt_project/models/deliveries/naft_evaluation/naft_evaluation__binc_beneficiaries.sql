@@ -1,8 +1,9 @@
 -- naft_evaluation, BINC file 2: the young people with an individual NAFT trajectory, one row per
 -- young person (dom nummer) and school-year file 2020-21 to 2024-25, with the profile BINC
 -- registered at the start of their first individual trajectory of that year. Birth year only.
--- The school-situation columns stay empty: the BINC extract holds only the reference CLB, and
--- they must never be filled from Discimus (DOV and Opgroeien files stay separate).
+-- The school situation is BINC's own record, taken "op het moment dat de leerlingen zich
+-- inschrijven voor een NAFT-traject" (art. 3); never Discimus ("DOV en Opgroeien krijgen
+-- elkaars variabelen niet te zien", art. 6).
 
 with
 
@@ -25,12 +26,12 @@ final as (
         cast(nationality as varchar) as nationality,
         cast(residence_nis_code as varchar) as residence_municipality_nis_code,
         cast(family_situation as varchar) as family_situation,
-        cast(null as varchar) as education_form,
-        cast(null as varchar) as finality,
-        cast(null as varchar) as learning_pathway,
-        cast(null as varchar) as school_network,
-        cast(null as varchar) as school_umbrella,
-        cast(null as varchar) as institution_number,
+        cast(education_form as varchar) as education_form,
+        cast(finality as varchar) as finality,
+        cast(learning_path as varchar) as learning_pathway,
+        cast(network as varchar) as school_network,
+        cast(umbrella_organisation as varchar) as school_umbrella,
+        cast(school_number as varchar) as institution_number,
         cast(clb_reference as varchar) as reference_clb
     from first_trajectory_profiles
     where {{ in_delivery_period('school_year') }}

@@ -3,6 +3,9 @@
 -- 2017-18 to 2024-25, with profile, OKI, school situation, progress and absenteeism. Discimus and
 -- LED data only (never BINC). Birth year only. The dom nummer is stable over the school years
 -- and the same as in the BINC files: the only link between DOV's and Opgroeien's files.
+-- control_group marks the control group DOV delimits (art. 6 step 2: "DOV bakent een
+-- controlegroep af binnen de lijst van NAFT-leerlingen"), from Opgroeien's key list only
+-- (naft_dov_pupil_year.is_control_group; docs block `naft_control_group`).
 
 with
 
@@ -18,6 +21,7 @@ final as (
         cast(pupil_key as varchar) as pupil_key,
         cast(school_year as varchar) as school_year,
         cast({{ pseudonym('naft_evaluation', 'pupil_key') }} as varchar) as dom_number,
+        cast(is_control_group as boolean) as control_group,
         cast(school_number as varchar) as institution_number,
         cast({{ delivery_gender('gender') }} as varchar) as gender,
         -- the protocol allows the birth year, never the birth date

@@ -1,7 +1,7 @@
 -- naft_evaluation, DOV file 6: the share of school-age young people living in Flanders who
 -- follow education, in total and per postcode of residence, per school year 2017-18 to 2024-25.
--- The denominator is the Rijksregister extract (compulsory-school-age children) on the first DUO
--- reference date of the school year (15 October): school years without an extract have no row.
+-- The denominator is the Rijksregister extract (compulsory-school-age children) of 15 October of
+-- each school year 2017-18 to 2024-25: every year has its extract.
 -- "In education" = enrolled in a Flemish school or at a Dutch school (linked DUO record).
 -- Exact shares here, from the microdata; population_count is a disclosure-support column, never
 -- delivered: the delivery writer publishes the file through orchestration.disclosure.

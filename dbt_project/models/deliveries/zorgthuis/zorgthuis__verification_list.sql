@@ -1,5 +1,6 @@
 -- zorgthuis, verification list: every pupil on a zorgthuis list (provisional and definitive) per
--- counting date from school year 2022-23, with the MFC flag and the enrolment (school and branch)
+-- counting date from school year 2022-23 (voluntary MFC care is no care home and never listed),
+-- with the pupil's MFC residence and the enrolment (school and branch)
 -- AGODI's own data place the pupil in on that date. Keyed by pupil_key: the INSZ the protocol
 -- allows is taken from the vault by the delivery writer at delivery time and never enters dbt.
 
@@ -19,7 +20,7 @@ final as (
         cast(counting_date_name as varchar) as counting_date_name,
         cast(counting_date as date) as counting_date,
         cast(list_kind as varchar) as list_kind,
-        cast(has_non_voluntary_mfc_care as boolean) as mfc_non_voluntary,
+        cast(mfc_residence as varchar) as mfc_residence,
         cast(school_number as varchar) as institution_number,
         cast(branch_number as integer) as branch_number
     from listed_pupils

@@ -79,6 +79,8 @@ pupils_on_list_used as (
         on
             lists.counting_date = list_used.counting_date
             and lists.list_kind = list_used.list_kind
+    -- voluntary care in an MFC is no care home: "moeten uitgesloten worden van de berekeningen"
+    where not coalesce(lists.is_voluntary_mfc_care, false)
 
 ),
 

@@ -21,6 +21,14 @@ renamed as (
         upper(nationaliteit) as nationality,
         woonplaats_nis as residence_nis_code,
         gezinssituatie as family_situation,
+
+        ----------  school situation when the young person enrols in the trajectory (BINC's own)
+        upper(onderwijsvorm) as education_form,
+        upper(finaliteit) as finality,
+        upper(leerweg) as learning_path,
+        onderwijsnet as network,
+        koepel as umbrella_organisation,
+        {{ school_number('instellingsnummer') }} as school_number,
         referentie_clb as clb_reference,
 
         ----------  provenance

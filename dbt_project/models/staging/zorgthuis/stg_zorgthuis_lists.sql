@@ -15,8 +15,12 @@ renamed as (
         {{ clean_code('soort_lijst') }} as list_kind,
         _school_year as school_year,
 
+        ----------  codes
+        {{ clean_code('verblijf_mfc') }} as mfc_residence,
+
         ----------  booleans
-        {{ flag_to_boolean('mfc_niet_vrijwillig') }} as has_non_voluntary_mfc_care,
+        {{ clean_code('verblijf_mfc') }} = 'MFC_NIET_VRIJWILLIG' as has_non_voluntary_mfc_care,
+        {{ clean_code('verblijf_mfc') }} = 'MFC_VRIJWILLIG' as is_voluntary_mfc_care,
 
         ----------  provenance
         _school_year as file_school_year,
