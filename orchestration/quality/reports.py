@@ -437,8 +437,13 @@ def _summary_nl(source: str, findings: list[dict], n_records: int, today: dt.dat
                 parts.append(f"onderzoek binnen {_nl_duration(t.investigation_within)}")
             if t.measures_within:
                 parts.append(f"maatregelen binnen {_nl_duration(t.measures_within)}")
-            if t.configurable:
-                parts.append("('een redelijke termijn': instelbare standaardtermijn)")
+            if t.term_wording:
+                parts.append(f"onderzoek en maatregelen \"{t.term_wording}\" (de tekst noemt "
+                             "geen termijn)")
+                if t.steward_reminder_within:
+                    parts.append("de data steward herinnert u na "
+                                 f"{_nl_duration(t.steward_reminder_within)} (geen termijn uit "
+                                 "het protocol)")
             if t.correction_by_new_file:
                 parts.append("verbetering door een nieuw gegevensbestand te bezorgen")
             lines.append(f"- {pid}, artikel 7: " + "; ".join(parts) +
