@@ -99,6 +99,8 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "breach_notification": ("breach_id", "protocol", "to", "deadline", "authority_deadline"),
     # a protocol ended by notice (registry validity.notice): from ends_on nothing is delivered
     "protocol_terminated": ("protocol", "notice_given_on", "given_by", "ends_on"),
+    # a source's reply to an article-7 report (a status per finding), admitted or rejected
+    "article7_reply": ("file", "sha256", "source", "status", "received", "applied", "rejected"),
 }
 
 _INSZ_LIKE = re.compile(

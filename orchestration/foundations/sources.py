@@ -49,6 +49,9 @@ class SourceSystem:
 
     name: str  # inbox folder under data/inbox/, e.g. discimus
     description: str
+    # the language the source is written to in (article-7 reports, reply templates): Dutch for
+    # the Flemish agencies and DUO, the only senders today
+    language: str = "nl"
 
 
 @dataclass(frozen=True)
@@ -555,6 +558,24 @@ _check_systems()
 
 def file_types_of(source: str) -> list[SourceFile]:
     return [f for f in SOURCE_FILES if f.source == source]
+
+
+# The source's answer to an article-7 report: one status per finding, dropped in its own inbox
+# like an extract (``<source>_antwoord_art7_<yyyy-mm-dd>.csv``). Ingestion leaves it alone; the
+# quality slice admits it (orchestration/quality/replies.py).
+REPLY_PATTERN = re.compile(r"^(?P<source>[a-z_]+)_antwoord_art7_(?P<date>\d{4}-\d{2}-\d{2})"
+                           r"(?:_[A-Za-z0-9-]+)?\.csv$")
+
+
+def reply_file_name(source: str, day: str) -> str:
+    """The name a source gives its reply to the report of ``day`` (ISO date)."""
+    return f"{source}_antwoord_art7_{day}.csv"
+
+
+def is_reply(file_name: str, source: str | None = None) -> bool:
+    """Whether ``file_name`` is an article-7 reply (of ``source``, when given)."""
+    m = REPLY_PATTERN.match(file_name)
+    return bool(m) and (source is None or m["source"] == source)
 
 
 def identify(file_name: str) -> tuple[SourceFile, re.Match[str]] | None:

@@ -11,6 +11,8 @@ so everything here works from the folder and the sensor's cursor alone:
 - hashing is cached in the cursor by (name, size, modification time), so a large extract is
   hashed once, not on every tick;
 - a file still being written (modified less than ``SETTLE_SECONDS`` ago) waits for a later tick;
+- an article-7 reply (``<source>_antwoord_art7_<date>.csv``) is neither ingested nor refused:
+  the article-7 quality step of the next main run admits it (``orchestration/quality/replies.py``);
 - a file is **refused** (moved out of the inbox to ``data/restricted/refused/<source>/``, logged,
   and recorded in the audit trail; never ingested) when its name is no known file type of the
   source, when its school year is outside the warehouse's partitions, or when every protocol
@@ -34,7 +36,7 @@ from orchestration.foundations.raw_layout import slot_of
 from orchestration.protocols.registry import Registry
 from orchestration.foundations.hashing import sha256_of
 from orchestration.foundations.settings import Paths, move_owner_only
-from orchestration.foundations.sources import SourceFile, file_types_of, identify
+from orchestration.foundations.sources import SourceFile, file_types_of, identify, is_reply
 
 SETTLE_SECONDS = 30
 CURSOR_VERSION = 1
@@ -155,6 +157,10 @@ def evaluate(p: Paths, source: str, cursor: Cursor, registry: Registry, day: dt.
     verdicts: list[Verdict] = []
     present: dict[str, tuple[int, int, str]] = {}
     for f in list_inbox(p, source):
+        if is_reply(f.name, source):  # an article-7 reply: the quality slice admits it
+            verdicts.append(Verdict("reply", f.name, message=f"{f.name}: an article-7 reply, "
+                                    "read by the next article-7 quality step"))
+            continue
         if now - f.mtime_ns / 1e9 < SETTLE_SECONDS:
             verdicts.append(Verdict("settling", f.name, message=f"{f.name}: still being written"))
             continue

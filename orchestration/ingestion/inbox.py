@@ -13,7 +13,7 @@ from orchestration.foundations import pseudonymisation as pseudo
 from orchestration.ingestion.load import FileResult, ensure_schema, load_file, slot_of, \
     _ensure_raw_table
 from orchestration.foundations.settings import Paths
-from orchestration.foundations.sources import SourceFile, file_types_of, identify
+from orchestration.foundations.sources import SourceFile, file_types_of, identify, is_reply
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,13 @@ def sample_hashes(p: Paths) -> frozenset[str]:
 
 
 def inbox_files(p: Paths, source: str) -> list[Path]:
+    """The extracts in a source's inbox, in name order (article-7 replies are the quality
+    slice's: ``orchestration/quality/replies.py``)."""
     folder = p.inbox_of(source)
     if not folder.exists():
         return []
-    return sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
+    return sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")
+                  and not is_reply(f.name, source))
 
 
 def ingest_source(con: duckdb.DuckDBPyConnection, p: Paths, source: str,

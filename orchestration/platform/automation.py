@@ -4,7 +4,8 @@ Schedules and sensors act only while the Dagster daemon runs (``make ui``). What
 deliberately:
 
 - RUNNING: the inbox sensors (a file the audit trail shows as ingested, e.g. by ``make run``,
-  starts nothing), the run-audit sensors, the dead-run sensor (recovery), the school-year
+  starts nothing), the run-audit sensors, the notification sensors (they send nothing until an
+  SMTP host is configured), the dead-run sensor (recovery), the school-year
   automation sensor, the delivery schedules of periodic protocols (the protocols oblige the
   exchanges on their days; an expired protocol's schedule skips) and the morning compliance
   report (reads and writes a page only);

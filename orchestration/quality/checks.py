@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.foundations import settings
-from orchestration.quality import register, reports, suites
+from orchestration.quality import register, replies, reports, suites
 from orchestration.quality.rules import linkage_rules, raw_rules
 from orchestration.quality.suites import Expectation
 from orchestration.foundations.sources import SOURCE_FILES
@@ -232,6 +232,7 @@ def _raw_specs() -> list[dg.AssetCheckSpec]:
 def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
     p = settings.paths()
     started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with connect(p) as con:
         register.ensure_schema(con)  # incl. the quality.current_files snapshot the rules read
     root = suites.runtime_context(p)
@@ -254,10 +255,14 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
               for e, o in _pairs(suites.raw_expectations(ft), v)}
     today = dt.date.today()
     with connect(p) as con:
+        answered = replies.admit_all(con, p, today)  # the sources' replies to earlier reports
         refreshed = register.refresh(con, raw_rules(), today=today, counts=counts)
         written = reports.write_all(con, p, today)
         status = _status_by_file_type(con)
         totals = register.summary(con)
+        register.record_history(con)
+        trend = register.over_time(con)
+        per_source = register.by_source(con, since=started_at)
         held = con.execute("select protocol_id, source, reason, detail from "
                            "quality.delivery_holds order by all").fetchall()
     seconds = time.perf_counter() - started
@@ -265,6 +270,9 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
                      f"{refreshed.findings_current} current findings ({refreshed.findings_new} new,"
                      f" {refreshed.findings_resolved} resolved), {refreshed.records} records; "
                      f"GX {gx_seconds:.1f} s, total {seconds:.1f} s")
+    for r in answered:
+        (context.log.info if r.status == replies.ACCEPTED else context.log.warning)(
+            f"article-7 reply {r.message()}")
     yield dg.AssetMaterialization(asset_key=FINDINGS_KEY, metadata={
         "open": dg.MetadataValue.int(totals["open"]),
         "overdue": dg.MetadataValue.int(totals["overdue"]),
@@ -282,6 +290,13 @@ def article7_raw_quality(context: dg.AssetCheckExecutionContext) -> Iterator:
             "| protocol | source | reason | detail |\n|---|---|---|---|\n"
             + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in held)
             if held else "no delivery held back"),
+        # per source, as ints: the UI plots each over the materialisations (runs)
+        **{f"{kind}__{source}": dg.MetadataValue.int(n[kind])
+           for source, n in per_source.items() for kind in ("overdue", "open", "new")},
+        "over_time": dg.MetadataValue.md(over_time_table(trend)),
+        "replies_admitted": dg.MetadataValue.int(len(answered)),
+        **({"replies": dg.MetadataValue.md("\n".join(f"- {r.message()}" for r in answered))}
+           if answered else {}),
         "seconds": dg.MetadataValue.float(round(seconds, 2)),
         **({"data_docs": dg.MetadataValue.path(str(docs))} if docs else {}),
     })
@@ -319,6 +334,18 @@ def _status_by_file_type(con) -> dict[str, dict[str, int]]:
                                  "group by all").fetchall():
         out.setdefault(ft, {})[st] = int(n)
     return out
+
+
+def over_time_table(trend: list[dict]) -> str:
+    """Findings per source and rule over the last runs, overdue first (``register.over_time``)."""
+    if not trend:
+        return "no unresolved finding in the last runs"
+    rows = "".join(
+        f"| {t['source']} | {t['rule_id']} | {t['overdue']} | {t['open']} | "
+        f"{t['next_deadline'] or ''} | {' → '.join(str(n) for n in t['trend'])} |\n"
+        for t in trend)
+    return ("| source | rule | overdue | open | next deadline | unresolved per run (oldest → "
+            "now) |\n|---|---|---|---|---|---|\n" + rows)
 
 
 def _status_table(status: dict[str, dict[str, int]]) -> str:

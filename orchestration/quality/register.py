@@ -222,7 +222,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                                                 -- gives no period (never a deadline)""")
     for column, ddl in (("routing", "varchar default 'protocol'"),  # older registers
                         ("compared_with", "varchar"), ("reported_at", "timestamp"),
-                        ("steward_reminder_on", "date")):
+                        ("steward_reminder_on", "date"),
+                        # the source's latest reply (orchestration/quality/replies.py)
+                        ("reply_status", "varchar"), ("replied_on", "date")):
         con.execute(f"alter table quality.findings add column if not exists {column} {ddl}")
     con.execute("""
         create table if not exists quality.finding_records (
@@ -434,7 +436,7 @@ def refresh(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None,
                    c.source_file, c.protocol_id, c.responder, c.category, c.severity, c.blocking,
                    c.title, c.affected_records, $now, $now, $today, c.investigation_deadline,
                    c.deadline, 'open', null, null, 0, 0, c.routing, c.compared_with, null,
-                   c.steward_reminder_on
+                   c.steward_reminder_on, null, null
             from _current c left join quality.findings f using (finding_id)
             where f.finding_id is null or (f.status = 'resolved' and f.resolution = 'corrected')
             """, {"now": now, "today": today})
@@ -593,3 +595,75 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = dict(con.execute(
         "select status, count(*) from quality.findings group by all").fetchall())
     return {s: int(counts.get(s, 0)) for s in (OPEN, OVERDUE, RESOLVED)}
+
+
+# ------------------------------------------------------------------------------ over time
+
+
+def record_history(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> None:
+    """Append this run's snapshot to ``quality.findings_history``: per source and rule the
+    unresolved findings (open, overdue) and their affected records. One ``_run`` row per
+    snapshot marks it, also when nothing is unresolved, so a trend can show a zero."""
+    now = now or _now()
+    con.execute("""
+        create table if not exists quality.findings_history (
+            recorded_at timestamp not null, source varchar not null, rule_id varchar not null,
+            open bigint not null, overdue bigint not null, affected_records bigint not null,
+            next_deadline date)""")
+    con.execute("""
+        insert into quality.findings_history
+        select $now, source, rule_id, count(*) filter (where status = 'open'),
+               count(*) filter (where status = 'overdue'), sum(affected_records), min(deadline)
+        from quality.findings where status <> 'resolved' group by source, rule_id
+        union all select $now, '_run', '_run', 0, 0, 0, null""", {"now": now})
+
+
+def over_time(con: duckdb.DuckDBPyConnection, runs: int = 6) -> list[dict]:
+    """Per source and rule, its unresolved findings now and in the last ``runs`` snapshots
+    (oldest first, 0 where a snapshot had none), overdue first, then the nearest deadline."""
+    if not table_exists(con, "quality.findings_history"):
+        return []
+    cur = con.execute("""
+        with snapshots as (
+            select distinct recorded_at from quality.findings_history
+            order by recorded_at desc limit $runs),
+        latest as (select max(recorded_at) as at from snapshots),
+        pairs as (
+            select distinct source, rule_id from quality.findings_history
+            where recorded_at in (select recorded_at from snapshots) and source <> '_run'),
+        grid as (
+            select p.source, p.rule_id, s.recorded_at,
+                   coalesce(h.open + h.overdue, 0) as unresolved
+            from pairs p cross join snapshots s
+            left join quality.findings_history h
+              on h.source = p.source and h.rule_id = p.rule_id and h.recorded_at = s.recorded_at)
+        select g.source, g.rule_id,
+               coalesce(any_value(h.overdue), 0) as overdue,
+               coalesce(any_value(h.open), 0) as open,
+               any_value(h.next_deadline) as next_deadline,
+               list(g.unresolved order by g.recorded_at) as trend
+        from grid g cross join latest l
+        left join quality.findings_history h
+          on h.source = g.source and h.rule_id = g.rule_id and h.recorded_at = l.at
+        group by g.source, g.rule_id
+        order by overdue desc, next_deadline nulls last, open desc, g.source, g.rule_id""",
+                      {"runs": runs})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def by_source(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None
+              ) -> dict[str, dict[str, int]]:
+    """{source: {open, overdue, new}} for every source system (0 where none): ``new`` = first
+    seen at or after ``since`` and unresolved."""
+    from orchestration.foundations.sources import SOURCES
+
+    ensure_schema(con)
+    rows = con.execute("""
+        select source, count(*) filter (where status = 'open'),
+               count(*) filter (where status = 'overdue'),
+               count(*) filter (where status <> 'resolved' and first_seen_at >= $since)
+        from quality.findings group by source""",
+                       {"since": since or dt.datetime(1970, 1, 1)}).fetchall()
+    found = {s: {"open": int(o), "overdue": int(v), "new": int(n)} for s, o, v, n in rows}
+    return {s: found.get(s, {"open": 0, "overdue": 0, "new": 0}) for s in SOURCES}

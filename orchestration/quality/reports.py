@@ -2,7 +2,9 @@
 
 Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>/`` ready to send:
 
-- ``summary.md``: to whom (the source owner and the protocol's responder), under which protocol,
+- ``rapport.md``: the report in the source's language (``SourceSystem.language``; Dutch for
+  every source today: the Flemish agencies and DUO), the one to send; ``summary.md`` holds the
+  same in English, for the steward. ``summary.md``: to whom (the source owner and the protocol's responder), under which protocol,
   the deadlines, one line per finding (category, rule, file, number of affected records, dates,
   status) and what each rule means;
 - ``affected_records.csv`` (``;``-separated, like the sources' own files): one line per affected
@@ -10,6 +12,8 @@ Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>
   (1 = the first line after the header; 0 = the whole file) and, where the file has one, its own
   plain record key (``Inschrijving_id=...``, ``Bewijsreferte=...``, ``Traject_id=...``). Never a
   pupil key, an INSZ, a name, or anything from another source.
+- ``<source>_antwoord_art7_<date>.csv``: the reply template, one line per finding; the source
+  fills in a status and a date and drops it in its inbox (:mod:`orchestration.quality.replies`).
 
 Writing a report marks its findings as reported (``quality.findings.reported_at``): only then can
 they be resolved. Findings that no protocol valid today routes are in the report too, under the
@@ -34,9 +38,12 @@ import duckdb
 
 from orchestration.foundations import settings
 from orchestration.quality import holds, register
+from orchestration.quality.replies import HEADER as REPLY_HEADER
+from orchestration.quality.replies import STATUS_NL
 from orchestration.quality.rules import CATEGORIES, CATEGORY_NL, by_key
-from orchestration.foundations.sources import SOURCES, file_types_of
+from orchestration.foundations.sources import BY_SOURCE, SOURCES, file_types_of, reply_file_name
 
+REPORT_NL = "rapport.md"  # the report in Dutch, for the source; summary.md: in English
 CSV_COLUMNS = ("finding_id", "article7_category", "rule", "file", "row", "own_record_key",
                "column")
 
@@ -72,7 +79,7 @@ def _findings(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:
         select finding_id, rule_key, rule_id, file_type, slot, source_file, protocol_id,
                responder, article7_category, severity, blocking, title, affected_records,
                first_seen_at, last_seen_at, reported_on, investigation_deadline, deadline, status,
-               routing, compared_with, steward_reminder_on
+               routing, compared_with, steward_reminder_on, reply_status, replied_on
         from quality.findings
         where source = ? and status <> 'resolved'
         order by case status when 'overdue' then 0 else 1 end, deadline nulls last,
@@ -107,6 +114,11 @@ def write_source_report(con: duckdb.DuckDBPyConnection, p: settings.Paths, sourc
                       if source in holds.sources_of(p) and p.is_valid_on(today)] if held else []
     (folder / "summary.md").write_text(
         _summary(source, findings, len(records), today, held, held_protocols), encoding="utf-8")
+    if BY_SOURCE[source].language == "nl":  # the report the source reads, in its language
+        (folder / REPORT_NL).write_text(
+            _summary_nl(source, findings, len(records), today, held, held_protocols),
+            encoding="utf-8")
+    write_reply_template(folder, source, today, findings)
     register.mark_reported(con, [f["finding_id"] for f in findings])
     return folder
 
@@ -294,3 +306,229 @@ def follow_up_protocols() -> list[str]:
 
     return [p.id for p in load_registry().protocols.values()
             if p.quality.follow_up_meeting == "yearly"]
+
+
+# ------------------------------------------------------------------------------ in Dutch
+
+#: What each rule says, in Dutch: rule families by the shape of their id (``{c}`` = the column as
+#: the source names it), then the rules written once. A rule without a Dutch text keeps its
+#: English title (a test lists every rule of the catalogue and requires a Dutch one).
+_NL_FAMILIES: tuple[tuple[str, str], ...] = (
+    (r"unknown_code_", "{c} bevat een code die niet in de codelijst staat"),
+    (r"invalid_format_", "{c} heeft niet het vereiste formaat"),
+    (r"code_not_canonical_", "{c} bevat een geldige code in een afwijkende schrijfwijze "
+                             "(hoofdletters, voorloopnullen); wij herstellen dit voorlopig zelf"),
+    (r"unknown_school_", "{c} verwijst naar een school die niet in het scholenregister staat"),
+    (r"unknown_branch_", "{c} verwijst naar een vestigingsplaats die dat schooljaar niet in het "
+                         "scholenregister staat"),
+    (r"unknown_provider_", "{c} verwijst naar een NAFT-aanbieder die niet in het "
+                           "aanbiedersbestand staat"),
+    (r"unknown_trajectory_", "{c} verwijst naar een traject dat niet in het trajectenbestand staat"),
+    (r"unknown_municipality_", "{c} is geen bestaande NIS-gemeentecode"),
+    (r".+_outside_school_year$", "{c} valt buiten het schooljaar van het bestand"),
+    (r".+_after_reference_date$", "{c} ligt na de referentiedatum van het bestand"),
+    (r".+_before_birth$", "{c} ligt vóór de geboortedatum"),
+    (r".+_at_impossible_age$", "{c} valt op een leeftijd waarop dit niet mogelijk is"),
+    (r".+_out_of_bounds$", "{c} ligt buiten de toegelaten grenzen (nooit negatief, nooit meer "
+                           "dan het schooljaar toelaat)"),
+    (r".+_before_.+", "{c} ligt vóór een datum die eraan voorafgaat"),
+)
+_NL_RULES = {
+    "invalid_insz": "INSZ met een ongeldig controlegetal (geen geldig rijksregister- of "
+                    "BIS-nummer)",
+    "missing_required": "Een verplichte waarde ontbreekt",
+    "unparseable_value": "Een waarde heeft niet het afgesproken type, of de regel is geen geldig "
+                         "CSV-record",
+    "file_has_unexpected_columns": "Het bestand bevat kolommen die het protocol niet voorziet",
+    "file_rejected": "Het bestand werd in zijn geheel geweigerd (kopregel, codering, structuur, "
+                     "datumformaat of schooljaar), of werd tegengehouden omdat het de vorige "
+                     "levering sterk zou inkrimpen",
+    "expected_file_missing": "Een bestand dat volgens de kalender tussen de eerste en de laatste "
+                             "levering verwacht werd, is nooit toegekomen",
+    "duplicate_row": "Hetzelfde record komt meer dan eens voor in één bestand (een exacte kopie)",
+    "key_conflict": "Twee records hebben dezelfde sleutel maar verschillen in andere waarden",
+    "school_year_differs_from_file": "Het schooljaar van de regel verschilt van het schooljaar "
+                                     "van het bestand",
+    "birth_date_contradicts_insz": "De geboortedatum spreekt de geboortedatum in het INSZ tegen",
+    "study_year_impossible_for_level": "Het leerjaar is onmogelijk voor het niveau van de "
+                                       "hoofdstructuur",
+    "grade_inconsistent_with_study_year": "De graad past niet bij het leerjaar",
+    "age_implausible_for_study_year": "De leeftijd van de leerling past niet bij het leerjaar",
+    "full_time_in_two_schools": "De leerling is op dezelfde dag voltijds ingeschreven in twee "
+                                "scholen",
+    "school_without_pupils_on_counting_date": "Een school had leerlingen op de vorige teldatum "
+                                              "en heeft er geen op de teldatum van dit jaar",
+    "outside_protocol_period": "Het record valt buiten de schooljaren die het protocol dekt",
+    "beneficiary_not_enrolled": "Een NAFT-begunstigde heeft dat schooljaar geen inschrijving in "
+                                "Discimus",
+    "reference_date_stale": "Het extract is ouder dan het zegt: elke teldatum ligt vóór de "
+                            "referentiedatum in de bestandsnaam",
+    "reference_date_differs_from_file": "De teldatum verschilt van de referentiedatum in de "
+                                        "bestandsnaam",
+    "list_kind_differs_from_file_name": "Het soort lijst verschilt van het soort lijst in de "
+                                        "bestandsnaam (voorlopig/definitief)",
+    "provisional_list_after_definitive": "Een voorlopige lijst kwam toe na de definitieve lijst "
+                                         "van dezelfde teldatum",
+    "not_enrolled_on_counting_date": "Een leerling op de lijst is op de teldatum in geen enkele "
+                                     "school ingeschreven (Discimus)",
+    "not_compulsory_school_age": "De leerling is op de referentiedatum niet leerplichtig",
+    "not_linkable_to_rijksregister": "De DUO-leerling komt met geen enkel kind in het "
+                                     "rijksregisterextract overeen",
+}
+STATUS_WORDS_NL = {"open": "open", "overdue": "termijn verstreken", "resolved": "opgelost"}
+
+
+def rule_title_nl(rule) -> str | None:
+    """The rule in Dutch, or None when the catalogue has no Dutch text for it."""
+    import re
+
+    if rule.id in _NL_RULES:
+        return _NL_RULES[rule.id]
+    for shape, text in _NL_FAMILIES:
+        if re.match(shape, rule.id):
+            return text.format(c=rule.column or "Een kolom")
+    return None
+
+
+def _nl_duration(iso: str) -> str:
+    """An ISO 8601 duration in words (P1M -> 1 maand, P30D -> 30 dagen)."""
+    import re
+
+    m = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?", iso or "")
+    if not m:
+        return iso
+    words = []
+    for n, one, many in zip(m.groups(), ("jaar", "maand", "week", "dag"),
+                            ("jaar", "maanden", "weken", "dagen")):
+        if n:
+            words.append(f"{int(n)} {one if int(n) == 1 else many}")
+    return " en ".join(words) or iso
+
+
+def _summary_nl(source: str, findings: list[dict], n_records: int, today: dt.date,
+                held: list[holds.Hold] = (), held_protocols: list[str] = ()) -> str:
+    """The report the source receives, in Dutch (the Flemish agencies and DUO)."""
+    rules = by_key()
+    protocols = sorted({f["protocol_id"] for f in findings if f["protocol_id"]})
+    terms = {t.protocol_id: t for t in register.terms_for_source(source, on=today)}
+    responders = sorted({f["responder"] for f in findings if f["responder"]})
+    steward = [f for f in findings if f["routing"] == register.STEWARD]
+    reply = reply_file_name(source, today.isoformat())
+    lines = [
+        f"# Rapport gegevenskwaliteit (artikel 7): {_owner(source)} ({source})",
+        "",
+        f"- Datum: {today.isoformat()}",
+        f"- Aan: {_owner(source)}" + (f" (verantwoordelijk volgens artikel 7: "
+                                      f"{', '.join(responders)})" if responders else ""),
+        "- Protocol(len): " + (", ".join(protocols) if protocols else
+                               f"geen enkel protocol met een artikel 7 voor deze bron is geldig "
+                               f"op {today.isoformat()}"),
+    ]
+    if steward:
+        lines.append(f"- Opvolging door de data steward: {len(steward)} bevinding(en) vallen "
+                     f"onder geen protocol dat op {today.isoformat()} geldt; de data steward "
+                     f"volgt ze op binnen {_nl_duration(register.steward_follow_up())} (de "
+                     "opvolgtermijn van de data steward, geen termijn uit een protocol)")
+    for pid in protocols:
+        t = terms.get(pid)
+        if t:
+            parts = []
+            if t.investigation_within:
+                parts.append(f"onderzoek binnen {_nl_duration(t.investigation_within)}")
+            if t.measures_within:
+                parts.append(f"maatregelen binnen {_nl_duration(t.measures_within)}")
+            if t.term_wording:
+                parts.append(f"onderzoek en maatregelen \"{t.term_wording}\" (de tekst noemt "
+                             "geen termijn)")
+                if t.steward_reminder_within:
+                    parts.append("de data steward herinnert u na "
+                                 f"{_nl_duration(t.steward_reminder_within)} (geen termijn uit "
+                                 "het protocol)")
+            if t.correction_by_new_file:
+                parts.append("verbetering door een nieuw gegevensbestand te bezorgen")
+            lines.append(f"- {pid}, artikel 7: " + "; ".join(parts) +
+                         ", te rekenen vanaf de dag waarop een bevinding gemeld wordt")
+    by_cat = {c: [f for f in findings if f["article7_category"] == c] for c in CATEGORIES}
+    lines += [
+        "",
+        "Artikel 7 van het protocol verplicht de ontvanger om foutieve, onnauwkeurige, "
+        "onvolledige, ontbrekende, verouderde of overtollige gegevens aan de bron te melden; de "
+        "bron onderzoekt en verbetert ze binnen de termijnen van het protocol."
+        if protocols else
+        "Voor deze bron gelden dezelfde categorieën van artikel 7 (foutief, onnauwkeurig, "
+        "onvolledig, ontbrekend, verouderd, overtollig); geen protocol legt er een termijn voor "
+        "vast.",
+        "",
+        "De betrokken records staan in `affected_records.csv`, uitsluitend aangeduid met uw "
+        "eigen verwijzingen: bestandsnaam, gegevensrij (1 = de eerste regel na de kopregel; "
+        "0 = het hele bestand) en uw eigen recordsleutel waar het bestand er een heeft. Het "
+        "rapport bevat geen gegevens uit andere bronnen.",
+        "",
+        "## Samenvatting",
+        "",
+        _md_table(["categorie", "bevindingen", "betrokken records"],
+                  [[CATEGORY_NL[c], len(v), sum(f["affected_records"] for f in v)]
+                   for c, v in by_cat.items() if v]),
+        "",
+        f"{len(findings)} openstaande bevinding(en), {n_records} betrokken recordregel(s); "
+        f"bij {sum(f['status'] == 'overdue' for f in findings)} is de termijn verstreken.",
+        "",
+        "## Bevindingen",
+        "",
+        _md_table(["bevinding", "stand", "categorie", "regel", "bestand", "records",
+                   "vergeleken met", "gemeld op", "onderzoek tegen", "verbetering tegen",
+                   "termijn volgens", "uw antwoord"],
+                  [[f["finding_id"], STATUS_WORDS_NL.get(f["status"], f["status"]),
+                    CATEGORY_NL[f["article7_category"]], f["rule_id"],
+                    f["source_file"] or f["slot"], f["affected_records"],
+                    f["compared_with"] or "", f["reported_on"],
+                    f["investigation_deadline"] or "", f["deadline"] or "",
+                    f["protocol_id"] or "opvolgtermijn van de data steward",
+                    (f"{STATUS_NL[f['reply_status']]} op {f['replied_on']}"
+                     if f.get("reply_status") else "")] for f in findings]),
+        "",
+    ]
+    if held:
+        lines += [
+            "## Tegengehouden leveringen",
+            "",
+            "Tot deze bevindingen verbeterd zijn, worden de leveringen van "
+            + (", ".join(held_protocols) or "geen enkel protocol") + " die op deze bron steunen "
+            "niet verstuurd.",
+            "",
+        ]
+    lines += [
+        "## Uw antwoord",
+        "",
+        f"Vul per bevinding `{reply}` in (in deze map, `;`-gescheiden, UTF-8) en plaats het "
+        f"bestand in uw gewone aanlevermap ({source}), zoals een extract. Kolommen: "
+        "`bevinding` (de code hierboven), `status` (`ontvangen`: in onderzoek; `verbeterd`: "
+        "verbeterd, een nieuw bestand volgt of is verstuurd; `betwist`: de gegevens kloppen "
+        "volgens u) en `datum` (de dag van die status, bv. "
+        f"{today.isoformat()}). Een bevinding is pas opgelost wanneer de verbeterde gegevens "
+        "toekomen. Rijen met fouten worden per bestand, rij, regel en kolom teruggemeld in "
+        f"`replies/<bestand>.fouten.csv`.",
+        "",
+        "## Wat de regels betekenen",
+        "",
+    ]
+    for key in sorted({f["rule_key"] for f in findings}):
+        rule = rules.get(key)
+        if rule:
+            text = rule_title_nl(rule) or rule.title
+            compared = (f" Vergeleken met: {', '.join(rule.compared_with)}."
+                        if rule.compared_with else "")
+            lines.append(f"- `{rule.id}` ({CATEGORY_NL[rule.category]}, {rule.file_type}): "
+                         f"{text}.{compared}")
+    return "\n".join(lines) + "\n"
+
+
+def write_reply_template(folder: Path, source: str, today: dt.date,
+                         findings: list[dict]) -> Path:
+    """The reply the source fills in: one line per finding, status and date left empty."""
+    path = folder / reply_file_name(source, today.isoformat())
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";", lineterminator="\n")
+        w.writerow(REPLY_HEADER)
+        w.writerows([f["finding_id"], "", ""] for f in findings)
+    return path

@@ -2,10 +2,14 @@
 
 The sample is copied into a temporary data folder's inbox and the whole warehouse job runs
 twice on a temporary Dagster instance: the first run builds, the second must change nothing.
+Both runs go through what ``python -m orchestration.main`` runs (``command_line_run``), so their
+console output is kept (``console_first``, ``console_second``) for the tests of what a steward
+reads.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 
@@ -13,7 +17,7 @@ import dagster as dg
 import pytest
 
 from orchestration.foundations import settings
-from orchestration.main import copy_sample_to_inbox, run_warehouse_job
+from orchestration.main import command_line_run
 from orchestration.foundations.warehouse import connect
 
 SNAPSHOT_SQL = """
@@ -38,6 +42,8 @@ class PipelineRun:
     counts_after_second: dict[str, int]
     files_after_first: list[tuple]
     files_after_second: list[tuple]
+    console_first: str = ""
+    console_second: str = ""
 
 
 def _files(p: settings.Paths) -> list[tuple]:
@@ -56,11 +62,12 @@ def pipeline(tmp_path_factory) -> PipelineRun:
         mp.delenv("PROTOCOL_WAREHOUSE_MASTER_KEY", raising=False)  # the sample's dev key
         mp.delenv("PROTOCOL_WAREHOUSE_ALLOW_DEVELOPMENT_KEY", raising=False)
         p = settings.paths()
-        copy_sample_to_inbox(p)
         instance = dg.DagsterInstance.ephemeral()
-        first = run_warehouse_job(instance, raise_on_error=False)
+        out1, out2 = io.StringIO(), io.StringIO()
+        first, _ = command_line_run(p, instance, out1)  # copies the sample into the inbox
         counts1, files1 = table_counts(p), _files(p)
-        second = run_warehouse_job(instance, raise_on_error=False)
+        second, _ = command_line_run(p, instance, out2, sample=False)
         counts2, files2 = table_counts(p), _files(p)
-        yield PipelineRun(p, first, second, counts1, counts2, files1, files2)
+        yield PipelineRun(p, first, second, counts1, counts2, files1, files2,
+                          out1.getvalue(), out2.getvalue())
         os.environ.pop("WAREHOUSE_PATH", None)

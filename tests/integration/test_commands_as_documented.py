@@ -147,3 +147,8 @@ def test_the_backfill_command_works_without_dagster_home(tmp_path):
         (done.stdout[-2000:], done.stderr[-3000:])
     [run_id] = _backfill_runs(project_home) - before
     assert run_id
+    # the console names the full log (dbt and every event of the run), which exists
+    [named] = [line for line in done.stdout.splitlines() if "full log (dbt included):" in line]
+    log = Path(named.split("full log (dbt included):")[1].strip())
+    assert log.is_file() and log.parent == tmp_path / "data" / "logs"
+    assert "Running with dbt" not in done.stdout

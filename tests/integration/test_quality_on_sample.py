@@ -65,3 +65,29 @@ def test_no_personal_value_in_check_results_data_docs_or_reports(pipeline):
     assert any(t.endswith(".html") for t in texts)
     assert scan.personal_values(texts, names, keys, scan.vault_insz(p),
                                 scan.own_key_values(p)) == {}
+
+
+def test_every_run_gives_dagster_the_findings_per_source_to_plot_and_keeps_a_snapshot(pipeline):
+    """Quality over time: each materialisation of the register carries, per source, its open,
+    overdue and new findings as ints (the UI plots each over the runs) and the table per source
+    and rule, overdue first; ``quality.findings_history`` holds a snapshot per run."""
+    from orchestration.foundations.sources import SOURCES
+
+    with connect(pipeline.paths, read_only=True) as con:
+        now = dict(con.execute("select source, count(*) from quality.findings "
+                               "where status = 'open' group by source").fetchall())
+    [event] = [e for e in pipeline.second.get_asset_materialization_events()
+               if e.asset_key == FINDINGS_KEY]
+    for source in SOURCES:  # the second run's figures are the register's now
+        assert event.materialization.metadata[f"open__{source}"].value == now.get(source, 0)
+    for result in (pipeline.first, pipeline.second):
+        [event] = [e for e in result.get_asset_materialization_events()
+                   if e.asset_key == FINDINGS_KEY]
+        meta = event.materialization.metadata
+        assert {f"{k}__{s}" for s in SOURCES for k in ("open", "overdue", "new")} <= set(meta)
+        assert all(isinstance(meta[f"overdue__{s}"].value, int) for s in SOURCES)
+        assert "over_time" in meta
+    with connect(pipeline.paths, read_only=True) as con:
+        runs = con.execute("select count(distinct recorded_at) from quality.findings_history "
+                           "where source = '_run'").fetchone()[0]
+    assert runs == 2
