@@ -332,6 +332,23 @@ def _registry_exchanges(file_type: str, school_year: str):
 
 
 @lru_cache(maxsize=None)
+def _in_force_during(file_type: str, school_year: str) -> bool:
+    """Whether a protocol drawing on the file type is in force on some day of the school year:
+    the three DUO reference dates are the cadence of those protocols, so a school year before
+    any of them took effect expects no file (the yearly 15 October population extracts of
+    earlier school years are requested for another purpose and expect no December or February
+    extract)."""
+    from orchestration.protocols import load_registry
+
+    first, last = sy.first_day(school_year), sy.last_day(school_year)
+    for p in load_registry().drawing_on(file_type):
+        until = p.valid_until
+        if p.validity.valid_from <= last and (until is None or until >= first):
+            return True
+    return False
+
+
+@lru_cache(maxsize=None)
 def protocol_period(file_type: str) -> tuple[str, str] | None:
     """(first, last) school year of a source file type that the protocols drawing on it cover
     (registry ``draws_on`` with ``school_year_from``/``school_year_to``); None when one of them
@@ -472,7 +489,8 @@ def expected_slots(spec: SourceFile) -> list[tuple[str, str, str, str | None]]:
     (order key, slot, expected file name, slot that makes it unnecessary or None).
 
     School-year files: one per school year. DUO and Rijksregister: the three DUO reference dates
-    (15 October, 15 December, 15 February). Zorgthuis: every exchange of the protocol (provisional
+    (15 October, 15 December, 15 February) of every school year in which a protocol drawing on
+    them is in force. Zorgthuis: every exchange of the protocol (provisional
     and definitive lists for October and February, one list for January and May); a provisional
     list is not missing once the definitive list of its counting date has arrived.
     """
@@ -485,9 +503,11 @@ def expected_slots(spec: SourceFile) -> list[tuple[str, str, str, str | None]]:
             variants = [{"reference_date": e.counting_date.isoformat(),
                          "list_kind": kinds[e.list_kind]}
                         for e in _registry_exchanges(spec.file_type, year)]
-        else:
+        elif _in_force_during(spec.file_type, year):
             variants = [{"reference_date": d.isoformat()}
                         for d in calendar.duo_reference_dates(year).values()]
+        else:
+            variants = []
         for groups in variants:
             slot, school_year, ref = slot_of(spec, groups)
             order = ref.isoformat() if ref else school_year
