@@ -193,13 +193,15 @@ def test_a_quote_that_never_closes_makes_one_malformed_record_of_the_rest_not_a_
 
 
 def test_a_birth_date_that_contradicts_the_insz_is_recorded_as_a_finding_without_values(data_dir):
-    header = ";".join(BY_FILE_TYPE["binc_naft_beneficiaries"].headers)
-    write(data_dir, "binc", "binc_naft_begunstigden_2023-2024.csv", header + "\n" + "\n".join([
-        "T1;85073003328;M;30/07/1985;dut;BEL;11002;;",      # agrees
-        "T2;98472899765;M;28/07/1998;dut;BEL;11002;;",      # BIS (+40), agrees
-        "T3;17073003384;V;31/07/2017;dut;BEL;11002;;",      # day differs
-        "T4;00000100166;M;01/01/2000;dut;BEL;11002;;",      # INSZ date unknown: not checked
-    ]) + "\n")
+    headers = BY_FILE_TYPE["binc_naft_beneficiaries"].headers
+    empty_rest = ";" * (len(headers) - 7)  # the optional columns after the residence, left empty
+    write(data_dir, "binc", "binc_naft_begunstigden_2023-2024.csv", ";".join(headers) + "\n"
+          + "\n".join(row + empty_rest for row in [
+              "T1;85073003328;M;30/07/1985;dut;BEL;11002",      # agrees
+              "T2;98472899765;M;28/07/1998;dut;BEL;11002",      # BIS (+40), agrees
+              "T3;17073003384;V;31/07/2017;dut;BEL;11002",      # day differs
+              "T4;00000100166;M;01/01/2000;dut;BEL;11002",      # INSZ date unknown: not checked
+          ]) + "\n")
     [r] = ingest(data_dir, "binc")
     assert (r.loaded, r.quarantined) == (4, 0)
     with connect(data_dir) as con:

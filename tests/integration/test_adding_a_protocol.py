@@ -126,9 +126,11 @@ def test_the_fixture_protocol_is_delivered_as_its_registry_says(added):
     folder = Path(outcome["folder"])
     assert folder.parent == added["data"] / "outbox" / PID
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["datapackage.json", "pupils_2023-24.csv", "pupils_2023-24.parquet",
-                     "pupils_2024-25.csv", "pupils_2024-25.parquet", "school_counts.csv",
-                     "school_counts.parquet"]
+    # its data files, and the documents and synthetic twin every package carries
+    assert names == sorted(["datapackage.json", "pupils_2023-24.csv", "pupils_2023-24.parquet",
+                            "pupils_2024-25.csv", "pupils_2024-25.parquet", "school_counts.csv",
+                            "school_counts.parquet", "README.md", "README.en.md", "codebook.csv",
+                            "GEBRUIKSVOORWAARDEN.md", "synthetic_twin"])
     con = duckdb.connect()
     pupils = con.sql(f"select * from read_parquet('{folder}/pupils_*.parquet')")
     assert pupils.columns == ["survey_code", "school_year", "education_level"]

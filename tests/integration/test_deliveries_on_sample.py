@@ -32,6 +32,7 @@ from stdnum.be import ssn
 from orchestration.foundations import settings
 from orchestration.deliveries import datapackage, package_docs, requests, spec, writer
 from orchestration.deliveries.assets import REFUSAL_CHECK, delivery_asset_key, delivery_assets
+from orchestration.deliveries.synthetic_twin import TWIN_FOLDER
 from orchestration.foundations import audit
 from orchestration.protocols import load_registry
 from orchestration.foundations.warehouse import connect
@@ -426,10 +427,12 @@ def test_request_answers_hold_only_the_requested_people(p):
 
 def _csv_files(folder: Path, file_id: str) -> list[Path]:
     """The CSV parts of one delivery file (``<id>.csv`` or ``<id>_<period>.csv``), never those
-    of a file whose id merely starts with ``file_id``."""
+    of a file whose id merely starts with ``file_id``; the per-school packages' parts are
+    included, the synthetic twin's are not (its rows are no one's)."""
     return sorted(x for x in folder.rglob(f"{file_id}*.csv")
-                  if x.stem == file_id or re.fullmatch(
-                      rf"{re.escape(file_id)}_\d{{4}}-\d{{2}}(-\d{{2}})?", x.stem))
+                  if TWIN_FOLDER not in x.relative_to(folder).parts
+                  and (x.stem == file_id or re.fullmatch(
+                      rf"{re.escape(file_id)}_\d{{4}}-\d{{2}}(-\d{{2}})?", x.stem)))
 
 
 def _audited(p: settings.Paths, event: str) -> list[dict]:

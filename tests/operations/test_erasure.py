@@ -41,12 +41,12 @@ def plant_files(p):
     """The planted person in zorgthuis, DUO and Rijksregister files; the control child too."""
     write_inbox(p, "zorgthuis", "zorgthuis_2025-10-01_voorlopig.csv", "\n".join([
         header("zorgthuis_lists"),
-        f"{PLANTED_INSZ};01/10/2025;VOORLOPIG;N",
-        f"{PLANTED_INSZ};01/10/2025;VOORLOPIG;X",  # invalid flag: quarantined, INSZ in the vault
+        f"{PLANTED_INSZ};01/10/2025;VOORLOPIG;GEEN_MFC",
+        f"{PLANTED_INSZ};31/02/2025;VOORLOPIG;GEEN_MFC",  # no such date: quarantined, INSZ in the vault
     ]) + "\n")
     write_inbox(p, "zorgthuis", "zorgthuis_2025-10-01_definitief.csv", "\n".join([
         header("zorgthuis_lists") + ";Opmerking",  # wrong header: rejected whole, copy kept
-        f"{PLANTED_INSZ};01/10/2025;DEFINITIEF;N;x",
+        f"{PLANTED_INSZ};01/10/2025;DEFINITIEF;GEEN_MFC;x",
     ]) + "\n")
     write_inbox(p, "duo", "duo_onderwijsdeelnemers_2025-10-15.csv", "\n".join([
         header("duo_registrations"),
@@ -253,8 +253,8 @@ def test_a_person_left_only_in_a_quarantined_row_is_kept_until_that_rows_term(da
     only_quarantined = make_insz(dt.date(2013, 7, 8))
     write_inbox(data_dir, "zorgthuis", "zorgthuis_2025-10-01_voorlopig.csv", "\n".join([
         header("zorgthuis_lists"),
-        f"{PLANTED_INSZ};01/10/2025;VOORLOPIG;N",
-        f"{only_quarantined};01/10/2025;VOORLOPIG;X",  # a valid INSZ in a quarantined row
+        f"{PLANTED_INSZ};01/10/2025;VOORLOPIG;GEEN_MFC",
+        f"{only_quarantined};31/02/2025;VOORLOPIG;GEEN_MFC",  # a valid INSZ in a quarantined row
     ]) + "\n")
     ingest_everything(data_dir)
     before = run_retention(data_dir, today=dt.date(2030, 1, 1), dry_run=True)
