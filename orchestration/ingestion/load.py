@@ -124,6 +124,11 @@ def _value(c: Column) -> str:
     return f"nullif(trim(\"{c.name}\"), '')"
 
 
+def _kept(c: Column) -> str:
+    """The value as ``_checked`` keeps it: already trimmed, an empty one null."""
+    return f'"{c.name}"'
+
+
 def _rule_checks(spec: SourceFile) -> list[tuple[str, str, str]]:
     """(rule, column, SQL condition that is true when the row breaks the rule)."""
     checks = []
@@ -145,7 +150,7 @@ def _rule_checks(spec: SourceFile) -> list[tuple[str, str, str]]:
                            f"and try_cast(right({v}, 4) as int) = try_cast(left({v}, 4) as int) + 1)"))
         elif c.type == "insz":
             checks.append(("invalid_insz", c.header,
-                           f"{v} is not null and not coalesce(_insz_ok.valid, false)"))
+                           f"{v} is not null and not _insz_valid"))
     return checks
 
 
@@ -262,17 +267,16 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
                slot: str, school_year: str, reference_date: dt.date | None,
                master: pseudo.MasterKey, now: dt.datetime,
                allow_shrink: bool = False) -> FileResult:
-    cols = ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns)
+    insz = _insz_column(spec)
+    if insz is not None:
+        pseudo.register_hmac(con, "pupil", pseudo.pupil_key_secret(master))
+        con.execute(INSZ_VALID_MACRO)
+    pseudo.register_hmac(con, "record", pseudo.record_key_secret(master))
     con.execute("set preserve_insertion_order = true")  # row numbers follow the file
     try:
         con.execute("drop table if exists _rejects; drop table if exists _reject_scans")
         try:
-            con.execute(
-            f"create or replace temp table _parsed as "
-            f"select *, row_number() over () as _good_index from read_csv(?, delim=';', "
-            f"quote='\"', escape='\"', header=true, auto_detect=false, columns={{{cols}}}, "
-            f"store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
-            f"encoding='utf-8')", [str(env.parse_path or path)])
+            con.execute(_checked_sql(spec, insz), [str(env.parse_path or path)])
         except duckdb.Error as e:
             # DuckDB's message quotes the offending line: only its kind goes out.
             raise FileRejected(path.name, "csv_structure",
@@ -283,7 +287,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         raise FileRejected(path.name, "blank_lines",
                            f"{env.interior_blank_lines} blank line(s) between records: row "
                            f"numbers would no longer match the file")
-    good = con.execute("select count(*) from _parsed").fetchone()[0]
+    good = con.execute("select count(*) from _checked").fetchone()[0]
     malformed = con.execute(
         "create or replace temp table _malformed as select line - 1 as source_row, "
         "string_agg(distinct error_type, ', ') as detail, any_value(csv_line) as csv_line "
@@ -292,62 +296,32 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         raise FileRejected(path.name, "record_count",
                            f"{env.records} records counted but the CSV parser read "
                            f"{good + malformed}: the quoting is not valid CSV")
-
-    # True row numbers of the good records: the data rows that were not rejected, in order.
-    # Without rejected records they are the parse order itself: no other copy. ``_in`` is
-    # always a view (a name DuckDB cannot drop as a table and a view alike).
-    if malformed == 0:
-        con.execute("create or replace temp view _in as "
-                    "select *, _good_index as _source_row from _parsed")
-    else:
+    if malformed:
+        # True row numbers of the good records: the data rows that were not rejected, in
+        # order. Only a file with rejected records needs this second copy.
         con.execute("""
-        create or replace temp table _in_numbered as
+        create or replace temp table _checked as
         with numbered as (
             select n.range + 1 as _source_row from range(?) n
             anti join _malformed m on m.source_row = n.range + 1),
         ranked as (select _source_row, row_number() over (order by _source_row) as _good_index
                    from numbered)
-        select p.*, r._source_row from _parsed p join ranked r using (_good_index)""",
-                    [env.records])
-        con.execute("create or replace temp view _in as select * from _in_numbered")
+        select c.* replace (r._source_row as _source_row)
+        from _checked c join ranked r using (_good_index)""", [env.records])
     _check_date_format(con, spec, path)
-
-    insz = _insz_column(spec)
     if insz is not None:
-        _register_insz(con, insz, now, master)
-        insz_join = (f"left join _insz_ok on _insz_ok._insz_norm = "
-                     f"regexp_replace(coalesce(_in.\"{insz.name}\", ''), '\\D', '', 'g')")
-        pupil_key = "_insz_ok.pupil_key"
-    else:
-        insz_join, pupil_key = "", "null::varchar"
-    pseudo.register_hmac(con, "record", pseudo.record_key_secret(master))
-
-    checks = _rule_checks(spec)
-    conditions = ", ".join(
-        f"case when {cond} then {{'rule': '{rule}', 'column': '{col}'}} end"
-        for rule, col, cond in checks) or "null"
-    # The list of violations is built only for rows that break a rule (few): building it for
-    # every row costs more than the checks themselves.
-    any_broken = " or ".join(f"coalesce({cond}, false)" for _, _, cond in checks) or "false"
-    con.execute(f"""
-        create or replace temp table _checked as
-        select _in.*, {pupil_key} as _pupil_key,
-               case when {any_broken}
-                    then list_filter([{conditions}], lambda x: x is not null)
-                    else []::struct(rule varchar, "column" varchar)[] end as _violations
-        from _in {insz_join}""")
+        _register_insz(con, now)
     if not allow_shrink:
         _check_shrink(con, path, slot, env.records)
 
     # ---- the vault side: quarantined raw content and identities (restricted zone)
-    record_json = "to_json({" + ", ".join(f"'{c.header}': \"{c.name}\"" for c in spec.columns) + "})"
     con.execute("begin")
     con.execute("delete from vault.quarantine_rows where sha256 = ?", [env.sha256])
     con.execute(f"""
         insert into vault.quarantine_rows
         select ?, ?, ?, _source_row,
                array_to_string(list_transform(_violations, lambda x: x.rule || ':' || x.column), '; '),
-               {record_json}::varchar
+               _record
         from _checked where len(_violations) > 0
         union all
         select ?, ?, ?, source_row, 'malformed_row:' || detail, csv_line from _malformed""",
@@ -362,7 +336,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
                     [env.sha256, slot])
         con.execute(f"""
             insert into vault.identity_{spec.file_type}
-            select {key_expr}, {", ".join(_value(c) for c in vault_cols)}, ?, _source_row, ?
+            select {key_expr}, {", ".join(_kept(c) for c in vault_cols)}, ?, _source_row, ?
             from _checked where len(_violations) = 0""", [env.sha256, school_year])
     con.execute("commit")
 
@@ -372,11 +346,11 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
         if c.sensitivity == "insz":
             select_cols.append("_pupil_key")
         elif c.sensitivity == "plain":
-            select_cols.append(_value(c))
+            select_cols.append(_kept(c))
     if has_personal_record_key(spec):
         select_cols.append(key_expr)
     if vault_cols:  # tells a second version of a record from an exact copy (raw_layout)
-        values = " || '|' || ".join(f"coalesce({_value(c)}, '')" for c in vault_cols)
+        values = " || '|' || ".join(f"coalesce({_kept(c)}, '')" for c in vault_cols)
         select_cols.append(f"hmac_record('vault|{spec.file_type}|' || {values})")
     con.execute("begin")
     previous = [r[0] for r in con.execute(
@@ -395,7 +369,8 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
     con.execute("""
         insert into ingest.quarantine
         select ?, ?, ?, _source_row, v.rule, v.column, ?
-        from (select _source_row, unnest(_violations) as v from _checked)
+        from (select _source_row, unnest(_violations) as v from _checked
+              where len(_violations) > 0)
         union all
         select ?, ?, ?, source_row, 'malformed_row', null, ? from _malformed""",
                 [env.sha256, path.name, spec.file_type, now] * 2)
@@ -424,8 +399,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: Path, env
     if quarantined:
         log.warning("%s: %d of %d rows quarantined, e.g. %s", path.name, quarantined,
                     env.records, message)
-    con.execute("drop view if exists _in")
-    for t in ("_parsed", "_in_numbered", "_checked", "_malformed"):
+    for t in ("_checked", "_malformed"):
         con.execute(f"drop table if exists {t}")
     return FileResult(path.name, spec.file_type, env.sha256, "loaded", slot, school_year,
                       env.records, loaded, quarantined, message, rule_counts)
@@ -446,21 +420,21 @@ def _check_date_format(con: duckdb.DuckDBPyConnection, spec: SourceFile, path: P
     # First one parse per value (what the row rules cost anyway); the other formats are tried
     # only on a column where most values fail the contract's.
     counts = con.execute("select " + ", ".join(
-        f"count({_value(c)}), count(*) filter (where try_strptime({_value(c)}, "
-        f"'{spec.date_format}') is null and {_value(c)} is not null)" for c in dates)
-        + " from _in").fetchone()
+        f"count({_kept(c)}), count(*) filter (where try_strptime({_kept(c)}, "
+        f"'{spec.date_format}') is null and {_kept(c)} is not null)" for c in dates)
+        + " from _checked").fetchone()
     suspicious = [(c, counts[2 * i]) for i, c in enumerate(dates)
                   if counts[2 * i + 1] * 2 > counts[2 * i]]
     others = [f for f in OTHER_DATE_FORMATS if f != spec.date_format]
     wrong = []
     for c, present in suspicious:
-        v = _value(c)
+        v = _kept(c)
         per_format = con.execute("select " + ", ".join(
             f"count(*) filter (where try_strptime({v}, '{spec.date_format}') is null "
             f"and try_strptime({v}, '{f}') is not null)" for f in others) + ", "
             f"count(*) filter (where try_strptime({v}, '{spec.date_format}') is null and ("
             + " or ".join(f"try_strptime({v}, '{f}') is not null" for f in others)
-            + ")) from _in").fetchone()
+            + ")) from _checked").fetchone()
         other = per_format[-1]
         if other * 2 > present:
             used = others[max(range(len(others)), key=lambda k: per_format[k])]
@@ -504,14 +478,14 @@ def _record_row_findings(con: duckdb.DuckDBPyConnection, spec: SourceFile, insz:
     birth = next((c for c in spec.columns if c.header == "Geboortedatum" and c.type == "date"), None)
     if insz is None or birth is None:
         return
-    n = f"regexp_replace(_in.\"{insz.name}\", '\\D', '', 'g')"
+    n = "_insz_norm"
     month = f"(cast(substr({n}, 3, 2) as int) % 20)"
-    born = f"strptime({_value(birth)}, '{spec.date_format}')"
+    born = f"strptime({_kept(birth)}, '{spec.date_format}')"
     con.execute(f"""
         insert into ingest.row_findings
         select ?, ?, ?, _source_row, _pupil_key, 'insz_birth_date_mismatch', ?, ?
-        from _checked _in
-        where len(_violations) = 0 and {_value(birth)} is not null
+        from _checked
+        where len(_violations) = 0 and {_kept(birth)} is not null
           and {month} <> 0 and substr({n}, 5, 2) <> '00'
           and (strftime({born}, '%y') <> substr({n}, 1, 2) or month({born}) <> {month}
                or day({born}) <> cast(substr({n}, 5, 2) as int))""",
@@ -523,7 +497,7 @@ def _key_expr(spec: SourceFile, insz: Column | None) -> str:
     if insz is not None:
         return "_pupil_key"
     keys = [c for c in spec.columns if c.name in spec.key_columns]
-    parts = " || '|' || ".join(f"coalesce({_value(c)}, '')" for c in keys)
+    parts = " || '|' || ".join(f"coalesce({_kept(c)}, '')" for c in keys)
     return f"hmac_record('{spec.file_type}|' || {parts})"
 
 
@@ -551,25 +525,57 @@ create or replace temp macro insz_valid(v) as coalesce(
          or try_cast(substr(v, 3, 2) as int) between 40 and 52), false)"""
 
 
-def _register_insz(con: duckdb.DuckDBPyConnection, insz: Column, now: dt.datetime,
-                   master: pseudo.MasterKey) -> None:
-    """Validate the file's new INSZ numbers (NN and BIS, the checks of python-stdnum, in SQL)
-    and give each valid one its keyed pupil key in the vault."""
-    con.execute(f"""
-        create or replace temp table _insz_distinct as
-        select distinct regexp_replace(coalesce("{insz.name}", ''), '\\D', '', 'g') as insz
-        from _in""")
-    pseudo.register_hmac(con, "pupil", pseudo.pupil_key_secret(master))
-    con.execute(INSZ_VALID_MACRO)
+def _register_insz(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> None:
+    """Give each valid INSZ the vault has not seen yet its keyed pupil key (computed with the
+    rows in ``_checked``: NN and BIS validated by the checks of python-stdnum, in SQL)."""
     con.execute("begin")
-    con.execute("insert into vault.insz_register select insz, hmac_pupil(insz), ? "
-                "from _insz_distinct anti join vault.insz_register using (insz) "
-                "where insz_valid(insz)", [now])
+    con.execute("insert into vault.insz_register select _insz_norm, any_value(_pupil_key), ? "
+                "from _checked where _insz_new group by _insz_norm", [now])
     con.execute("commit")
-    con.execute("""
-        create or replace temp table _insz_ok as
-        select d.insz as _insz_norm, r.pupil_key, r.pupil_key is not null as valid
-        from _insz_distinct d left join vault.insz_register r using (insz)""")
+
+
+def _checked_sql(spec: SourceFile, insz: Column | None) -> str:
+    """The file parsed once into ``_checked``: its values as text, its row number, the pupil
+    key and the INSZ validity (the vault's register, else the checksum and the keyed hash),
+    and the rules each row breaks, in one statement. Malformed records go to ``_rejects``."""
+    types = ", ".join(f"'{c.name}': 'VARCHAR'" for c in spec.columns)
+    parsed = (f"select *, row_number() over () as _good_index from read_csv(?, delim=';', "
+              f"quote='\"', escape='\"', header=true, auto_detect=false, columns={{{types}}}, "
+              f"store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
+              f"encoding='utf-8')")
+    if insz is not None:
+        # Numbers the register knows are valid with a key; only new ones are checked and hashed.
+        keyed = f"""
+        select parsed.*, r.pupil_key as _known_key,
+               r.pupil_key is not null or insz_valid(_insz_norm) as _insz_valid
+        from (select *, regexp_replace(coalesce("{insz.name}", ''), '\\D', '', 'g')
+                        as _insz_norm from ({parsed})) parsed
+        left join vault.insz_register r on r.insz = parsed._insz_norm"""
+        extra = ("case when _known_key is not null then _known_key when _insz_valid "
+                 "then hmac_pupil(_insz_norm) end as _pupil_key, "
+                 "_known_key is null and _insz_valid as _insz_new")
+    else:
+        keyed, extra = parsed, "null::varchar as _pupil_key"
+    checks = _rule_checks(spec)
+    conditions = ", ".join(
+        f"case when {cond} then {{'rule': '{rule}', 'column': '{col}'}} end"
+        for rule, col, cond in checks) or "null"
+    # The list of violations is built only for rows that break a rule (few): building it for
+    # every row costs more than the checks themselves.
+    any_broken = " or ".join(f"coalesce({cond}, false)" for _, _, cond in checks) or "false"
+    # Values are kept as raw and the vault take them (trimmed, empty as null); a row that breaks
+    # a rule also keeps its record as received, for the vault's quarantine.
+    values = ", ".join(f'{_value(c)} as "{c.name}"' for c in spec.columns)
+    record = "to_json({" + ", ".join(f"'{c.header}': \"{c.name}\"" for c in spec.columns) + "})"
+    return f"""
+        create or replace temp table _checked as
+        select {values}, {"_insz_norm, " if insz is not None else ""}_good_index,
+               _good_index as _source_row, {extra},
+               case when {any_broken}
+                    then list_filter([{conditions}], lambda x: x is not null)
+                    else []::struct(rule varchar, "column" varchar)[] end as _violations,
+               case when {any_broken} then {record}::varchar end as _record
+        from ({keyed}) _in"""
 
 
 def _reject(con, p: Paths, spec: SourceFile, path: Path, env: Envelope | None, slot: str,
