@@ -300,8 +300,9 @@ def check_answer_file(con: duckdb.DuckDBPyConnection, path: Path, answers: list[
         ),
         split as (
             select source_row,
-                   list_transform(string_split(line, ';'),
-                                  lambda c: trim(regexp_replace(trim(c), '^"(.*)"$', '\\1'))) as cells
+                   list_transform(
+                       string_split(line, ';'),
+                       lambda c: trim(regexp_replace(trim(c), '^"(.*)"$', '\\1'))) as cells
             from lines where trim(line) <> ''
         )
         select source_row, len(cells) as fields, {picks} from split""", {"body": body})
