@@ -70,6 +70,7 @@ ACCEPTED, PARTLY, REJECTED = "accepted", "partly_accepted", "rejected"
 ERROR_COLUMNS = ("file", "row", "rule", "column")
 RULE_TEXT = {
     "not_csv": "not a .csv file",
+    "not_a_regular_file": "a link, not a file the processor wrote (not followed)",
     "too_large": "larger than an answer to the keys handed off can be",
     "empty_file": "empty: no header",
     "not_utf8": "not UTF-8 text (UTF-16, another encoding or a binary file)",
@@ -243,10 +244,14 @@ def _header_detail(cells: list[str], expected: list[str], line: str) -> str:
     return detail
 
 
+def _looks_personal(name: str) -> bool:
+    return bool(personal_shape(name) or re.search(r"[0-9A-Fa-f]{32}", name))
+
+
 def shown_name(path: Path) -> str:
     """The answer file's name as messages, the audit trail and the rejections show it: the
     name, unless it looks like a personal value or a pseudonym (then its hash's start)."""
-    if personal_shape(path.name) or re.search(r"[0-9A-Fa-f]{32}", path.name):
+    if _looks_personal(path.name):
         return f"answer file {sha256_of(path)[:12]}"
     return path.name
 
@@ -265,6 +270,9 @@ def check_answer_file(con: duckdb.DuckDBPyConnection, path: Path, answers: list[
     def whole(rule: str, detail: str = "") -> AnswerFile:
         return AnswerFile(shown, REJECTED, errors=[(0, rule, None)], detail=detail)
 
+    if path.is_symlink():  # never read what a link points to (the vault, another folder)
+        name = "a linked answer file" if _looks_personal(path.name) else path.name
+        return AnswerFile(name, REJECTED, errors=[(0, "not_a_regular_file", None)])
     shown = shown_name(path)
     if path.suffix.lower() != ".csv":
         return whole("not_csv")

@@ -268,3 +268,15 @@ def test_the_rejections_file_goes_when_the_answer_is_fixed(paths):
     answer_file(paths, "answers.csv", good([(SENT[0], sector(0))]))
     load(paths)
     assert not rejections.exists()
+
+
+def test_a_link_in_the_answer_folder_is_not_followed(paths, tmp_path):
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text(good([(SENT[0], sector(0))]), encoding="utf-8")
+    folder = hand_off.answer_folder(paths, PROTOCOL, FILE)
+    folder.mkdir(parents=True)
+    (folder / "answers.csv").symlink_to(elsewhere)
+    answers, table = load(paths)
+    assert [(f.file, f.errors) for f in answers.files] == [
+        ("answers.csv", [(0, "not_a_regular_file", None)])]
+    assert table == {}
