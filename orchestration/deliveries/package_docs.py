@@ -10,7 +10,8 @@ Beside the data and ``datapackage.json`` every delivery holds:
   (``orchestration/protocols/codebook.yaml``);
 - ``GEBRUIKSVOORWAARDEN.md``: the terms of use (no open licence: the protocol's purpose only).
 
-Every fact comes from the protocol registry and the delivery's own properties; nothing is
+Both READMEs are rendered by one function from the wording table of their language
+(``README_WORDS``). Every fact comes from the protocol registry and the delivery's own properties; nothing is
 written per protocol by hand. :func:`package_properties` gives the descriptor's ``licenses``
 and ``documentation`` entries, merged into the properties the writer passes to
 ``datapackage.write`` (other properties stay the writer's).

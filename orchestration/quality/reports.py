@@ -15,6 +15,9 @@ Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>
 - ``<source>_antwoord_art7_<date>.csv``: the reply template, one line per finding; the source
   fills in a status and a date and drops it in its inbox (:mod:`orchestration.quality.replies`).
 
+Both versions are rendered by one function, :func:`_report`, from the wording table of their
+language (``REPORT_WORDS``); a wording change is made there, once per language.
+
 Writing a report marks its findings as reported (``quality.findings.reported_at``): only then can
 they be resolved. Findings that no protocol valid today routes are in the report too, under the
 data steward's follow-up period, labelled as such. The report also says which deliveries the
