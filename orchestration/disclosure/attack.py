@@ -176,16 +176,28 @@ class _Model:
         """Set ``hi`` (or ``lo``) of every item. An item with a target stops as soon as some
         feasible point reaches it (the optimum is at least that good); optima of one item's
         LP serve as feasible points for the other items of its component."""
-        witness = [it.truth for it in items]
+        witness = np.array([it.truth for it in items], dtype=float)
         by_comp: dict[int, list[int]] = defaultdict(list)
         for i, it in enumerate(items):
             if len(it.parts) == 1:
                 by_comp[next(iter(it.parts))].append(i)
+        # per component, its one-component items as rows of a 0/1 matrix over its atoms: an
+        # optimal point's value for all of them is one product, not a sum per item
+        sums: dict[int, tuple[np.ndarray, sparse.csr_matrix, np.ndarray]] = {}
+        for lab, members in by_comp.items():
+            index = np.array(members)
+            positions = [items[j].parts[lab] for j in members]
+            rows = np.repeat(np.arange(len(members)), [len(x) for x in positions])
+            cols = np.concatenate(positions) if positions else np.array([], int)
+            matrix = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)),
+                                       shape=(len(members), len(self.component(lab).atoms)))
+            sums[lab] = (index, matrix, np.array([items[j].constant for j in members]))
         better = (lambda a, b: a >= b) if maximise else (lambda a, b: a <= b)
+        keep = np.maximum if maximise else np.minimum
         for i, it in enumerate(items):
             target = it.hi_target if maximise else it.lo_target
             if target is not None and better(witness[i], target):
-                value = witness[i]
+                value = float(witness[i])
             else:
                 value = it.constant
                 for lab, pos in it.parts.items():
@@ -195,12 +207,8 @@ class _Model:
                     opt, point = _solve(comp, c, maximise, self.integer)
                     value += opt
                     if point is not None and len(it.parts) == 1:
-                        for j in by_comp[lab]:
-                            if j != i:
-                                other = items[j]
-                                w = other.constant + float(point[other.parts[lab]].sum())
-                                if better(w, witness[j]):
-                                    witness[j] = w
+                        index, matrix, constants = sums[lab]
+                        witness[index] = keep(witness[index], constants + matrix @ point)
                 if maximise:
                     value = float(math.floor(value + _EPS)) if math.isfinite(value) else math.inf
                 else:
