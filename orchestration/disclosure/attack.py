@@ -35,6 +35,9 @@ from orchestration.disclosure.primary import Requirements
 from orchestration.disclosure.tables import CellSystem
 
 _EPS = 1e-6
+# up to this many items in a component, witnesses are updated item by item (a sparse matrix
+# costs more to build than it saves)
+SMALL_COMPONENT_ITEMS = 16
 
 
 @dataclass(frozen=True)
@@ -181,17 +184,23 @@ class _Model:
         for i, it in enumerate(items):
             if len(it.parts) == 1:
                 by_comp[next(iter(it.parts))].append(i)
-        # per component, its one-component items as rows of a 0/1 matrix over its atoms: an
-        # optimal point's value for all of them is one product, not a sum per item
+        # per component with many one-component items, those items as rows of a 0/1 matrix
+        # over its atoms (built on its first optimum): an optimal point's value for all of them
+        # is one product, not a Python sum per item
         sums: dict[int, tuple[np.ndarray, sparse.csr_matrix, np.ndarray]] = {}
-        for lab, members in by_comp.items():
-            index = np.array(members)
-            positions = [items[j].parts[lab] for j in members]
-            rows = np.repeat(np.arange(len(members)), [len(x) for x in positions])
-            cols = np.concatenate(positions) if positions else np.array([], int)
-            matrix = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)),
-                                       shape=(len(members), len(self.component(lab).atoms)))
-            sums[lab] = (index, matrix, np.array([items[j].constant for j in members]))
+
+        def item_sums(lab: int) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+            if lab not in sums:
+                members = by_comp[lab]
+                positions = [items[j].parts[lab] for j in members]
+                rows = np.repeat(np.arange(len(members)), [len(x) for x in positions])
+                matrix = sparse.csr_matrix(
+                    (np.ones(len(rows)), (rows, np.concatenate(positions))),
+                    shape=(len(members), len(self.component(lab).atoms)))
+                sums[lab] = (np.array(members), matrix,
+                             np.array([items[j].constant for j in members]))
+            return sums[lab]
+
         better = (lambda a, b: a >= b) if maximise else (lambda a, b: a <= b)
         keep = np.maximum if maximise else np.minimum
         for i, it in enumerate(items):
@@ -207,8 +216,15 @@ class _Model:
                     opt, point = _solve(comp, c, maximise, self.integer)
                     value += opt
                     if point is not None and len(it.parts) == 1:
-                        index, matrix, constants = sums[lab]
-                        witness[index] = keep(witness[index], constants + matrix @ point)
+                        if len(by_comp[lab]) > SMALL_COMPONENT_ITEMS:
+                            index, matrix, constants = item_sums(lab)
+                            witness[index] = keep(witness[index], constants + matrix @ point)
+                        else:
+                            for j in by_comp[lab]:
+                                other = items[j]
+                                w = other.constant + float(point[other.parts[lab]].sum())
+                                if better(w, witness[j]):
+                                    witness[j] = w
                 if maximise:
                     value = float(math.floor(value + _EPS)) if math.isfinite(value) else math.inf
                 else:
