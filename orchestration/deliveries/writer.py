@@ -434,15 +434,9 @@ def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: 
             slices.append((f"{delivery.id}_{label}", f"{_q(period_column)} = {literal}"))
     parts = []
     for name, condition in slices:
-        # ``order by all`` in each copy, not one sort into a temp table both copies read: that
-        # gives the same rows but DuckDB then marks columns without nulls REQUIRED in Parquet,
-        # which changes the delivered bytes.
-        query = f"select {columns} from {table} where {condition} order by all"
         csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-        con.execute(f"copy ({query}) to '{_sql_path(csv_path)}' "
-                    "(format csv, header true, delimiter ';', quote '\"')")
-        con.execute(f"copy ({query}) to '{_sql_path(parquet_path)}' (format parquet)")
-        rows = con.execute(f"select count(*) from {table} where {condition}").fetchone()[0]
+        rows = datapackage.write_sorted(con, f"select {columns} from {table} where {condition}",
+                            csv_path, parquet_path)
         parts.append(datapackage.WrittenPart(delivery, name, rows, csv_path, parquet_path))
     return parts
 
