@@ -1,10 +1,12 @@
 """Fault injection: the main job, started from the command line as an operator does, is killed
 with SIGKILL at seeded random points during ingestion, dbt and delivery; each time, nothing
 half-written is visible in the outbox; then it runs again, with no manual step, and everything
-equals the clean run of the sample (``clean_result`` of tests/integration/conftest.py): row counts of every table,
-the bytes of every delivered file, both DuckDB files open, the audit chain intact and complete.
+equals the clean run of the sample (``clean_result`` of tests/integration/conftest.py): row
+counts of every table, the bytes of every delivered file, both DuckDB files open, the audit
+chain intact and complete.
 
-Slow (four main-job processes, each loads the code location; the last one is a full run).
+Slow (four main-job processes, each loads the code location; the last one is a full run). Under
+pytest-xdist it runs beside the pipeline's worker and reads the clean run's result at its end.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@ krijgen elkaars variabelen niet te zien").
 
 A small synthetic set (``--pupils 600 --seed 11``) goes through the main job three times, each in
 a fresh warehouse with a test master key, for the naft_evaluation delivery and what it is made
-of (its upstream assets and their checks; the other protocols' models and deliveries are left
-out, they play no part in this delivery's files): as generated, with BINC variables changed (profile,
-school situation, trajectory results and intensity, provider areas), and with Discimus variables
+of (its upstream assets and their checks; the other protocols' models and deliveries play no
+part in its files and are left out): as generated, with BINC variables changed (profile, school
+situation, trajectory results and intensity, provider areas), and with Discimus variables
 changed (OKI characteristics, unjustified absences, attests). Changing BINC must change no DOV
 file and changing Discimus no BINC file, byte for byte; each change must change its own side (so
 the comparison is not empty), and BINC file 2's school situation must follow BINC's record.
