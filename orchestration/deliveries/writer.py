@@ -454,11 +454,17 @@ def _hand_off(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deli
     spec = delivery.processor_hand_off
     model = f"deliveries.{_q(model_name(protocol.id, delivery.id))}"
     files = hand_off.hand_off(con, protocol, delivery, model, p)
-    answered = hand_off.load_answers(con, protocol, delivery, p)
+    answers = hand_off.load_answers(con, protocol, delivery, p)
     log.audit_event("processor_hand_off", p=p, protocol=protocol.id, processor=spec.processor,
-                    files=files, columns=["key", *spec.sends], answered_keys=answered)
+                    files=files, columns=["key", *spec.sends], answered_keys=answers.keys,
+                    answer_files=[{"file": a.file, "status": a.status, "received": a.received,
+                                   "accepted": a.accepted, "rejected": a.rejected,
+                                   "rules": sorted({rule for _, rule, _ in a.errors})}
+                                  for a in answers.files])
     outcome.notes.append(f"hand-off to {spec.processor}: {sum(f['rows'] for f in files)} "
-                         f"row(s) in {len(files)} file(s); {answered} key(s) answered")
+                         f"row(s) in {len(files)} file(s); {answers.keys} key(s) answered")
+    outcome.notes.extend(f"answer of {spec.processor} {a.message()}"
+                         for a in answers.files if a.errors)
 
 
 SCHOOLS_FOLDER = "schools"
