@@ -17,8 +17,12 @@ run: setup manifest
 # (harmless, upstream); they are filtered so pytest's summary stays the last line.
 LEAK_NOTES := '^(nanobind: leaked [0-9]+ (instances|types|functions)!| - leaked (instance|type|function) | - \.\.\. skipped remainder|nanobind: this is likely caused|See https://nanobind\.readthedocs\.io)'
 
+# The whole suite on two processes (pytest-xdist; TEST_WORKERS=... to change): tests sharing a
+# fixture run on one worker, each such fixture made once, slow groups first (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: setup manifest
-	set -o pipefail; $(BIN)/python -m pytest -q 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
+	set -o pipefail; $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup \
+		--no-loadscope-reorder 2>&1 | grep --line-buffered -v -E $(LEAK_NOTES)
 
 # The unit tests alone (markers applied in tests/conftest.py): the quick loop while working.
 test-unit: setup manifest

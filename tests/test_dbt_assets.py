@@ -10,6 +10,7 @@ import pytest
 
 from orchestration.foundations import school_year
 from orchestration.transform.assets import (INDIRECT_SELECTION, PARTITIONED_TAG, WINDOW_VARS,
+                                      WITHOUT_UNIT_TESTS,
                                       partitioned_build_args,
                                       plain_build_args, plain_dbt_models,
                                       school_year_dbt_models)
@@ -29,6 +30,7 @@ def test_one_past_school_year_is_passed_to_dbt_as_a_vars_window_without_full_ref
     assert args[0] == "build"
     assert window_of(args) == {"school_year_from": "2019-20", "school_year_to": "2019-20"}
     assert "--full-refresh" not in args
+    assert args[-2:] == WITHOUT_UNIT_TESTS  # the unit tests run in the test suite instead
 
 
 def test_a_range_of_school_years_passes_its_first_and_last_year():
@@ -38,7 +40,7 @@ def test_a_range_of_school_years_passes_its_first_and_last_year():
 
 def test_every_school_year_is_a_full_build_with_no_window():
     args = partitioned_build_args(ALL[0], ALL[-1])
-    assert args == ["build", "--full-refresh"]
+    assert args == ["build", "--full-refresh", *WITHOUT_UNIT_TESTS]
 
 
 def test_the_last_school_year_alone_is_still_a_window():
@@ -54,13 +56,14 @@ def test_an_inverted_window_or_an_unknown_school_year_is_refused(first, last):
 
 def test_a_window_is_checked_against_the_partitions_it_is_given():
     years = ("2019-20", "2020-21")
-    assert partitioned_build_args("2019-20", "2020-21", years) == ["build", "--full-refresh"]
+    assert partitioned_build_args("2019-20", "2020-21", years) == \
+        ["build", "--full-refresh", *WITHOUT_UNIT_TESTS]
     with pytest.raises(ValueError):
         partitioned_build_args("2018-19", "2019-20", years)
 
 
 def test_the_plain_models_are_built_whole_without_a_window():
-    assert plain_build_args() == ["build"]
+    assert plain_build_args() == ["build", *WITHOUT_UNIT_TESTS]
 
 
 # ------------------------------------------------------------------------------- the split

@@ -493,14 +493,6 @@ def test_a_definition_whose_id_differs_from_its_file_name_is_refused(tmp_path):
         load_registry_from(directory)
 
 
-def _weigh(d: dict, counts: str = "pupils_with_care_home", coefficient: float = 1.5,
-           type: str = "decimal") -> None:
-    """Give the weighted column a (generic) weighting, broken as the test asks."""
-    variable = _funding_variable(d, "weighted_pupils_with_care_home")
-    variable["weighting"] = {"counts": counts, "coefficient": coefficient}
-    variable["type"] = type
-
-
 def _funding_variable(d: dict, name: str) -> dict:
     (funding,) = [f for f in d["delivery_files"] if f["id"] == "funding_counts"]
     (variable,) = [v for v in funding["variables"] if v["name"] == name]
@@ -510,17 +502,13 @@ def _funding_variable(d: dict, name: str) -> dict:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: _weigh(d, counts="no_such_column"), "integer count column"),
-        (lambda d: _weigh(d, counts="institution_number"), "integer count column"),
-        (lambda d: _weigh(d, type="integer"), "decimal or double"),
-        (lambda d: _weigh(d, coefficient=0), "greater than 0"),
         (lambda d: _funding_variable(d, "funding_purpose").update(
             allowed_values=["operating_budget"]), "count_purposes declare"),
         (lambda d: [f for f in d["delivery_files"] if f["id"] == "funding_counts"][0][
             "count_purposes"][0].update(coefficient=0), "greater than 0"),
     ],
 )
-def test_a_broken_weighting_is_refused_at_load_time(tmp_path, change, message):
+def test_broken_count_purposes_are_refused_at_load_time(tmp_path, change, message):
     directory = _copy_definitions(tmp_path)
     _edit(directory, "zorgthuis", change)
     with pytest.raises(RegistryError, match=message):

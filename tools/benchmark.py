@@ -37,6 +37,8 @@ DEFAULT_PUPILS = 1_200_000
 TARGET_WALL_S_AT_FULL_SCALE = 360
 TARGET_PEAK_RSS_GB = 6.0
 TARGET_RATIO = 1.5
+# Issue 12: the article-7 quality step stays within this share of the full build.
+TARGET_QUALITY_SHARE = 0.15
 
 # The project's stages, as the Dagster step keys that make them up (prefix of the step key), and
 # the reference stage each is compared with.
@@ -45,6 +47,9 @@ PROJECT_STAGES = {
     "models": ("school_year_dbt_models", "plain_dbt_models"),
     "deliveries": ("delivery__", "delivery_"),
 }
+# The article-7 quality step: the GX validations of raw and linkage, the findings register and
+# the reports to the sources (the two check nodes of the quality slice).
+QUALITY_STEPS = ("article7_raw_quality", "article7_linkage_quality")
 
 
 @dataclass
@@ -95,6 +100,11 @@ def project_stage_seconds(steps: list[tuple[str, float]]) -> dict[str, float]:
     """The project's time per stage: the wall time of its Dagster steps, added up."""
     return {stage: round(sum(s for key, s in steps if key.startswith(prefixes)), 1)
             for stage, prefixes in PROJECT_STAGES.items()}
+
+
+def quality_step_seconds(steps: list[tuple[str, float]]) -> float:
+    """The article-7 quality step's wall time: its Dagster steps, added up (issue 12's share)."""
+    return round(sum(s for key, s in steps if key.startswith(QUALITY_STEPS)), 1)
 
 
 def run_references(root: Path, source: Path, data: Path, run_id: str, env: dict[str, str],
@@ -285,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'Dagster step (slowest first)':<60}{'wall s':>10}")
     for key, seconds in steps:
         print(f"{key[:59]:<60}{seconds:>10}")
+    quality_s = quality_step_seconds(steps)
+    share = quality_s / main_job.wall_s if main_job.wall_s else 0.0
+    print(f"\narticle-7 quality step: {quality_s} s = {share:.1%} of the main job's "
+          f"{main_job.wall_s} s (target: <= {TARGET_QUALITY_SHARE:.0%})")
     linkage = linkage_timing(home)
     if linkage:
         print(f"\nDUO linkage: {linkage['seconds']} s for {linkage['reference_dates']} reference "
@@ -298,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     (root / "benchmark.json").write_text(json.dumps(
         {"pupils": args.pupils, "seed": args.seed, "memory_limit": args.memory_limit,
          "stages": [asdict(s) for s in stages], "steps": steps, "linkage": linkage,
+         "quality": {"seconds": quality_s, "share_of_main_job": round(share, 4)},
          "references": {k: asdict(v) for k, v in references.items()}, "ratios": ratios,
          "load_average": {"before": load_before, "after_main_job": load_after_main,
                           "after_references": load_after},

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from orchestration.foundations.hashing import sha256_of
 from orchestration.protocols.registry import DeliveryFile
 
@@ -111,6 +113,25 @@ class WrittenPart:
             "twin_of": csv_name,
         }
         return [csv, parquet]
+
+
+def write_sorted(con: duckdb.DuckDBPyConnection, query: str, csv_path: Path,
+                 parquet_path: Path) -> int:
+    """Write ``query``'s rows, sorted on all columns, as Parquet and as CSV; returns the rows.
+
+    Sorted once: the Parquet from the sorted query, the CSV read back from that Parquet in its
+    order (same values and types, so the same CSV bytes as a sorted copy of the query). Not one
+    sort into a temp table both copies read: that gives the same rows, but DuckDB then marks
+    columns without nulls REQUIRED in Parquet, which changes the delivered bytes."""
+    con.execute(f"copy ({query} order by all) to '{_sql(parquet_path)}' (format parquet)")
+    con.execute(f"copy (select * from read_parquet('{_sql(parquet_path)}')) to "
+                f"'{_sql(csv_path)}' (format csv, header true, delimiter ';', quote '\"')")
+    return con.execute("select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)",
+                       [str(parquet_path)]).fetchone()[0]
+
+
+def _sql(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def descriptor(parts: list[WrittenPart], folder: Path, *, properties: dict[str, Any],

@@ -10,8 +10,7 @@ Writes, for every protocol of ``orchestration/protocols/definitions``:
   registry's variables (typed, described, with the protocol's wording), minus the columns the
   writer fills at delivery time, plus the internal link columns (``spec.model_columns``);
   ``not_null`` constraints and ``accepted_values`` tests from the registry; the file's period in
-  ``meta.period`` (read by the ``in_delivery_period`` macro) and the coefficients of weighted
-  counts in ``meta.weighting_coefficients`` (read by the ``registry_coefficient`` macro);
+  ``meta.period`` (read by the ``in_delivery_period`` macro);
 - for every file published through disclosure control, its microdata model
   (``<protocol_id>__<file_id>__microdata``, columns from the registry's
   ``publication.microdata``);
@@ -90,9 +89,6 @@ def _column(model: DeliveryModel, name: str, type_: str) -> dict[str, Any]:
     if v.identifier:
         meta["identifier"] = True
         meta["link_group"] = v.link_group
-    if v.weighting is not None:
-        meta["weighting"] = {"counts": v.weighting.counts,
-                             "coefficient": v.weighting.coefficient}
     entry["config"] = {"meta": meta}
     if not v.nullable:
         entry["constraints"] = [{"type": "not_null"}]
@@ -130,9 +126,6 @@ def model_entry(model: DeliveryModel) -> dict[str, Any]:
         "key_version": scheme.key_version if scheme else None,
         "filled_at_delivery": [fl.column for fl in fills],
     }
-    weightings = {v.name: v.weighting.coefficient for v in f.variables if v.weighting}
-    if weightings:  # read by the registry_coefficient macro
-        meta["weighting_coefficients"] = weightings
     return {
         "name": model.name,
         "description": description,

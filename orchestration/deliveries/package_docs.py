@@ -10,7 +10,8 @@ Beside the data and ``datapackage.json`` every delivery holds:
   (``orchestration/protocols/codebook.yaml``);
 - ``GEBRUIKSVOORWAARDEN.md``: the terms of use (no open licence: the protocol's purpose only).
 
-Every fact comes from the protocol registry and the delivery's own properties; nothing is
+Both READMEs are rendered by one function from the wording table of their language
+(``README_WORDS``). Every fact comes from the protocol registry and the delivery's own properties; nothing is
 written per protocol by hand. :func:`package_properties` gives the descriptor's ``licenses``
 and ``documentation`` entries, merged into the properties the writer passes to
 ``datapackage.write`` (other properties stay the writer's).
@@ -46,18 +47,11 @@ def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _duration_nl(duration: str | None) -> str:
+def _duration(duration: str | None, words: dict[str, str]) -> str:
     if not duration:
         return ""
-    return duration.removeprefix("P").replace("Y", " jaar").replace("M", " maanden") \
-        .replace("D", " dagen")
-
-
-def _duration_en(duration: str | None) -> str:
-    if not duration:
-        return ""
-    return duration.removeprefix("P").replace("Y", " years").replace("M", " months") \
-        .replace("D", " days")
+    return duration.removeprefix("P").replace("Y", words["Y"]).replace("M", words["M"]) \
+        .replace("D", words["D"])
 
 
 def _reference(protocol: Protocol) -> str:
@@ -71,9 +65,89 @@ def citation(protocol: Protocol) -> str:
         s.name for s in protocol.parties.sources)
 
 
-def _files_table(parts: list[tuple[str, int, DeliveryFile]], nl: bool) -> list[str]:
-    head = ("| bestand | rijen | één rij per | inhoud |" if nl else
-            "| file | rows | grain | content |")
+def _quote(text: str | None) -> str:
+    return f"> {_one_line(text)}"
+
+
+# The README's wording, one table per language; ``readme`` renders either. Where the two
+# versions say different things (the Dutch quotes the protocol, the English explains it), the
+# entry is a function of the protocol giving that section's lines.
+README_WORDS: dict[str, dict[str, Any]] = {
+    "nl": {
+        "title": lambda p: p.title_nl,
+        "synthetic": SYNTHETIC_NL,
+        "intro": ("Levering `{delivery_id}` van {delivery_date} onder protocol `{protocol}`, "
+                  "ondertekend op {signed} ({reference}). Een Engelse versie staat in "
+                  f"`{README_EN}`."),
+        "purpose": "Doel",
+        "purpose_text": lambda p: _one_line(p.title_nl) + ".",
+        "legal_basis": "Rechtsgrond",
+        "legal_basis_text": lambda p: _quote(p.legal_basis.protocol_wording),
+        "recipient": "Ontvanger",
+        "processed_by": ", met als verwerker {}",
+        "contact": "Contact en fouten",
+        "errors": ("Bron: {sources}. Fouten, onnauwkeurige of ontbrekende gegevens meldt "
+                   "{reporter} aan {responder}"),
+        "investigation": "; onderzoek binnen {}",
+        "after_errors": lambda p: (["", _quote(p.quality.protocol_wording)]
+                                   if p.quality.protocol_wording else []),
+        "units": {"Y": " jaar", "M": " maanden", "D": " dagen"},
+        "retention": "Bewaring",
+        "retention_text": lambda p: [_quote(p.retention.protocol_wording)] + (
+            ["", f"Bewaartermijn: {_duration(p.retention.term, README_WORDS['nl']['units'])} "
+                 f"({p.retention.rule})."] if p.retention.term else []),
+        "further_use": "Verdere verwerking",
+        "publication_allowed": ("Publicatie: toegestaan, enkel geaggregeerd; aantallen onder "
+                                "{} worden onderdrukt."),
+        "publication_refused": "Publicatie: niet toegestaan.",
+        "after_publication": lambda p: ["", _quote(p.disclosure.protocol_wording)],
+        "attribution": "Bronvermelding",
+        "cite": "Vermeld bij elk gebruik: *Bron: {}*.",
+        "files": "Bestanden",
+        "files_head": "| bestand | rijen | één rij per | inhoud |",
+        "files_note": (f"Kolommen, codes met hun betekenis en eenheden: `{CODEBOOK}`. "
+                       "Tabelschema's en controlesommen: `datapackage.json` (`frictionless "
+                       f"validate datapackage.json`). Gebruiksvoorwaarden: `{TERMS}`. CSV: "
+                       "puntkomma, UTF-8, lege waarde = ontbrekend of onderdrukt."),
+    },
+    "en": {
+        "title": lambda p: p.title,
+        "synthetic": SYNTHETIC_EN,
+        "intro": ("Delivery `{delivery_id}` of {delivery_date} under protocol `{protocol}`, "
+                  "signed on {signed} ({reference}). The Dutch version, which prevails, is "
+                  f"`{README_NL}`."),
+        "purpose": "Purpose",
+        "purpose_text": lambda p: _one_line(p.purpose),
+        "legal_basis": "Legal basis",
+        "legal_basis_text": lambda p: _one_line(p.legal_basis.text),
+        "recipient": "Recipient",
+        "processed_by": ", processed by {}",
+        "contact": "Contact and errors",
+        "errors": ("Source: {sources}. Errors, inaccurate or missing data are reported by "
+                   "{reporter} to {responder}"),
+        "investigation": "; investigation within {}",
+        "after_errors": lambda p: [],
+        "units": {"Y": " years", "M": " months", "D": " days"},
+        "retention": "Retention",
+        "retention_text": lambda p: [_one_line(p.retention.description)],
+        "further_use": "Further use",
+        "publication_allowed": ("Publication: allowed, aggregated only; counts below {} are "
+                                "suppressed."),
+        "publication_refused": "Publication: not allowed.",
+        "after_publication": lambda p: [f"- {_one_line(rule)}" for rule in p.disclosure.rules],
+        "attribution": "Source attribution",
+        "cite": "Cite with every use: *Source: {}*.",
+        "files": "Files",
+        "files_head": "| file | rows | grain | content |",
+        "files_note": (f"Columns, code labels and units: `{CODEBOOK}`. Table schemas and "
+                       "checksums: `datapackage.json` (`frictionless validate "
+                       f"datapackage.json`). Terms of use: `{TERMS}`. CSV: semicolon, UTF-8, "
+                       "empty value = missing or suppressed."),
+    },
+}
+
+
+def _files_table(parts: list[tuple[str, int, DeliveryFile]], head: str) -> list[str]:
     lines = [head, "|---|---|---|---|"]
     for name, rows, delivery in parts:
         lines.append(f"| `{name}.csv` / `.parquet` | {rows} | "
@@ -84,9 +158,10 @@ def _files_table(parts: list[tuple[str, int, DeliveryFile]], nl: bool) -> list[s
 
 def readme(protocol: Protocol, parts: list[tuple[str, int, DeliveryFile]],
            properties: dict[str, Any], *, nl: bool, synthetic: bool = False) -> str:
-    """The README of a delivery, in Dutch (``nl``) or English."""
+    """The README of a delivery, in Dutch (``nl``) or English (``README_WORDS``)."""
+    w = README_WORDS["nl" if nl else "en"]
     p, pr, lb, q = protocol, protocol.parties, protocol.legal_basis, protocol.quality
-    d, r = protocol.disclosure, protocol.retention
+    d = protocol.disclosure
     recipient = f"{pr.recipient.name} ({pr.recipient.short_name})"
     sources = "; ".join(f"{s.name} ({s.short_name})" for s in pr.sources)
     processors = "; ".join(x.name for x in pr.processors if x.acts_for in
@@ -94,70 +169,31 @@ def readme(protocol: Protocol, parts: list[tuple[str, int, DeliveryFile]],
     a_legal, a_quality = article(p, "legal_basis"), article(p, "quality")
     a_recipients = article(p, "recipients")
     a_retention = article(p, "retention")
-    delivery = (properties.get("delivery_id"), properties.get("delivery_date"))
-    if nl:
-        out = [f"# {_one_line(p.title_nl)}", ""]
-        if synthetic:
-            out += [SYNTHETIC_NL, ""]
-        out += [f"Levering `{delivery[0]}` van {delivery[1]} onder protocol `{p.id}`, "
-                f"ondertekend op {p.date_signed.isoformat()} ({_reference(p)}). Een Engelse "
-                f"versie staat in `{README_EN}`.", "",
-                "## Doel", "", _one_line(p.title_nl) + ".", "",
-                f"## Rechtsgrond ({a_legal})", "", f"> {_one_line(lb.protocol_wording)}", ""]
-        out += [f"- {ref}" for ref in lb.references] + [""]
-        out += [f"## Ontvanger ({a_recipients})", "", recipient
-                + (f", met als verwerker {processors}" if processors else "") + ".", "",
-                f"## Contact en fouten ({a_quality})", "",
-                f"Bron: {sources}. Fouten, onnauwkeurige of ontbrekende gegevens meldt "
-                f"{q.reporter or pr.recipient.short_name} aan "
-                f"{q.responder or pr.sources[0].short_name}"
-                + (f"; onderzoek binnen {_duration_nl(q.investigation_within)}"
-                   if q.investigation_within else "") + "."]
-        if q.protocol_wording:
-            out += ["", f"> {_one_line(q.protocol_wording)}"]
-        out += ["", f"## Bewaring ({a_retention})", "", f"> {_one_line(r.protocol_wording)}"]
-        if r.term:
-            out += ["", f"Bewaartermijn: {_duration_nl(r.term)} ({r.rule})."]
-        out += ["", "## Verdere verwerking", "",
-                "Publicatie: " + (f"toegestaan, enkel geaggregeerd; aantallen onder "
-                                  f"{d.small_count_threshold} worden onderdrukt."
-                                  if d.publication_allowed else "niet toegestaan."),
-                "", f"> {_one_line(d.protocol_wording)}", "",
-                "## Bronvermelding", "", f"Vermeld bij elk gebruik: *Bron: {citation(p)}*.", "",
-                "## Bestanden", "", *_files_table(parts, nl=True), "",
-                f"Kolommen, codes met hun betekenis en eenheden: `{CODEBOOK}`. Tabelschema's en "
-                "controlesommen: `datapackage.json` (`frictionless validate datapackage.json`). "
-                f"Gebruiksvoorwaarden: `{TERMS}`. CSV: puntkomma, UTF-8, lege waarde = "
-                "ontbrekend of onderdrukt.", ""]
-        return "\n".join(out)
-    out = [f"# {_one_line(p.title)}", ""]
+    out = [f"# {_one_line(w['title'](p))}", ""]
     if synthetic:
-        out += [SYNTHETIC_EN, ""]
-    out += [f"Delivery `{delivery[0]}` of {delivery[1]} under protocol `{p.id}`, signed on "
-            f"{p.date_signed.isoformat()} ({_reference(p)}). The Dutch version, which prevails, "
-            f"is `{README_NL}`.", "",
-            "## Purpose", "", _one_line(p.purpose), "",
-            f"## Legal basis ({a_legal})", "", _one_line(lb.text), ""]
+        out += [w["synthetic"], ""]
+    out += [w["intro"].format(delivery_id=properties.get("delivery_id"),
+                              delivery_date=properties.get("delivery_date"), protocol=p.id,
+                              signed=p.date_signed.isoformat(), reference=_reference(p)), "",
+            f"## {w['purpose']}", "", w["purpose_text"](p), "",
+            f"## {w['legal_basis']} ({a_legal})", "", w["legal_basis_text"](p), ""]
     out += [f"- {ref}" for ref in lb.references] + [""]
-    out += [f"## Recipient ({a_recipients})", "", recipient
-            + (f", processed by {processors}" if processors else "") + ".", "",
-            f"## Contact and errors ({a_quality})", "",
-            f"Source: {sources}. Errors, inaccurate or missing data are reported by "
-            f"{q.reporter or pr.recipient.short_name} to "
-            f"{q.responder or pr.sources[0].short_name}"
-            + (f"; investigation within {_duration_en(q.investigation_within)}"
-               if q.investigation_within else "") + ".", "",
-            f"## Retention ({a_retention})", "", _one_line(r.description), "",
-            "## Further use", "",
-            "Publication: " + (f"allowed, aggregated only; counts below "
-                               f"{d.small_count_threshold} are suppressed."
-                               if d.publication_allowed else "not allowed.")]
-    out += [f"- {_one_line(rule)}" for rule in d.rules]
-    out += ["", "## Source attribution", "", f"Cite with every use: *Source: {citation(p)}*.",
-            "", "## Files", "", *_files_table(parts, nl=False), "",
-            f"Columns, code labels and units: `{CODEBOOK}`. Table schemas and checksums: "
-            "`datapackage.json` (`frictionless validate datapackage.json`). Terms of use: "
-            f"`{TERMS}`. CSV: semicolon, UTF-8, empty value = missing or suppressed.", ""]
+    out += [f"## {w['recipient']} ({a_recipients})", "", recipient
+            + (w["processed_by"].format(processors) if processors else "") + ".", "",
+            f"## {w['contact']} ({a_quality})", "",
+            w["errors"].format(sources=sources, reporter=q.reporter or pr.recipient.short_name,
+                               responder=q.responder or pr.sources[0].short_name)
+            + (w["investigation"].format(_duration(q.investigation_within, w["units"]))
+               if q.investigation_within else "") + "."]
+    out += w["after_errors"](p)
+    out += ["", f"## {w['retention']} ({a_retention})", "", *w["retention_text"](p)]
+    out += ["", f"## {w['further_use']}", "",
+            w["publication_allowed"].format(d.small_count_threshold) if d.publication_allowed
+            else w["publication_refused"]]
+    out += w["after_publication"](p)
+    out += ["", f"## {w['attribution']}", "", w["cite"].format(citation(p)), "",
+            f"## {w['files']}", "", *_files_table(parts, w["files_head"]), "",
+            w["files_note"], ""]
     return "\n".join(out)
 
 

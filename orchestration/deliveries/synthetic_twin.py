@@ -219,11 +219,8 @@ def write_twin(con: duckdb.DuckDBPyConnection, protocol: Protocol,
         plans[part.name] = twin_table(con, protocol, part.delivery, part.parquet, table, salt)
         columns = ", ".join(_q(c) for c in part.delivery.column_names)
         csv_path, parquet_path = twin / part.csv.name, twin / part.parquet.name
-        query = f"select {columns} from {table} order by all"
-        con.execute(f"copy ({query}) to '{_path(csv_path)}' "
-                    "(format csv, header true, delimiter ';', quote '\"')")
-        con.execute(f"copy ({query}) to '{_path(parquet_path)}' (format parquet)")
-        rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+        rows = datapackage.write_sorted(con, f"select {columns} from {table}", csv_path,
+                                        parquet_path)
         con.execute(f"drop table {table}")
         written.append(datapackage.WrittenPart(part.delivery, part.name, rows, csv_path,
                                                parquet_path))

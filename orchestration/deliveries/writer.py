@@ -434,15 +434,9 @@ def _write_parts(con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, table: 
             slices.append((f"{delivery.id}_{label}", f"{_q(period_column)} = {literal}"))
     parts = []
     for name, condition in slices:
-        # ``order by all`` in each copy, not one sort into a temp table both copies read: that
-        # gives the same rows but DuckDB then marks columns without nulls REQUIRED in Parquet,
-        # which changes the delivered bytes.
-        query = f"select {columns} from {table} where {condition} order by all"
         csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-        con.execute(f"copy ({query}) to '{_sql_path(csv_path)}' "
-                    "(format csv, header true, delimiter ';', quote '\"')")
-        con.execute(f"copy ({query}) to '{_sql_path(parquet_path)}' (format parquet)")
-        rows = con.execute(f"select count(*) from {table} where {condition}").fetchone()[0]
+        rows = datapackage.write_sorted(con, f"select {columns} from {table} where {condition}",
+                            csv_path, parquet_path)
         parts.append(datapackage.WrittenPart(delivery, name, rows, csv_path, parquet_path))
     return parts
 
@@ -454,11 +448,17 @@ def _hand_off(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Deli
     spec = delivery.processor_hand_off
     model = f"deliveries.{_q(model_name(protocol.id, delivery.id))}"
     files = hand_off.hand_off(con, protocol, delivery, model, p)
-    answered = hand_off.load_answers(con, protocol, delivery, p)
+    answers = hand_off.load_answers(con, protocol, delivery, p)
     log.audit_event("processor_hand_off", p=p, protocol=protocol.id, processor=spec.processor,
-                    files=files, columns=["key", *spec.sends], answered_keys=answered)
+                    files=files, columns=["key", *spec.sends], answered_keys=answers.keys,
+                    answer_files=[{"file": a.file, "status": a.status, "received": a.received,
+                                   "accepted": a.accepted, "rejected": a.rejected,
+                                   "rules": sorted({rule for _, rule, _ in a.errors})}
+                                  for a in answers.files])
     outcome.notes.append(f"hand-off to {spec.processor}: {sum(f['rows'] for f in files)} "
-                         f"row(s) in {len(files)} file(s); {answered} key(s) answered")
+                         f"row(s) in {len(files)} file(s); {answers.keys} key(s) answered")
+    outcome.notes.extend(f"answer of {spec.processor} {a.message()}"
+                         for a in answers.files if a.errors)
 
 
 SCHOOLS_FOLDER = "schools"

@@ -35,6 +35,9 @@ from orchestration.disclosure.primary import Requirements
 from orchestration.disclosure.tables import CellSystem
 
 _EPS = 1e-6
+# up to this many items in a component, witnesses are updated item by item (a sparse matrix
+# costs more to build than it saves)
+SMALL_COMPONENT_ITEMS = 16
 
 
 @dataclass(frozen=True)
@@ -176,16 +179,34 @@ class _Model:
         """Set ``hi`` (or ``lo``) of every item. An item with a target stops as soon as some
         feasible point reaches it (the optimum is at least that good); optima of one item's
         LP serve as feasible points for the other items of its component."""
-        witness = [it.truth for it in items]
+        witness = np.array([it.truth for it in items], dtype=float)
         by_comp: dict[int, list[int]] = defaultdict(list)
         for i, it in enumerate(items):
             if len(it.parts) == 1:
                 by_comp[next(iter(it.parts))].append(i)
+        # per component with many one-component items, those items as rows of a 0/1 matrix
+        # over its atoms (built on its first optimum): an optimal point's value for all of them
+        # is one product, not a Python sum per item
+        sums: dict[int, tuple[np.ndarray, sparse.csr_matrix, np.ndarray]] = {}
+
+        def item_sums(lab: int) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+            if lab not in sums:
+                members = by_comp[lab]
+                positions = [items[j].parts[lab] for j in members]
+                rows = np.repeat(np.arange(len(members)), [len(x) for x in positions])
+                matrix = sparse.csr_matrix(
+                    (np.ones(len(rows)), (rows, np.concatenate(positions))),
+                    shape=(len(members), len(self.component(lab).atoms)))
+                sums[lab] = (np.array(members), matrix,
+                             np.array([items[j].constant for j in members]))
+            return sums[lab]
+
         better = (lambda a, b: a >= b) if maximise else (lambda a, b: a <= b)
+        keep = np.maximum if maximise else np.minimum
         for i, it in enumerate(items):
             target = it.hi_target if maximise else it.lo_target
             if target is not None and better(witness[i], target):
-                value = witness[i]
+                value = float(witness[i])
             else:
                 value = it.constant
                 for lab, pos in it.parts.items():
@@ -195,8 +216,11 @@ class _Model:
                     opt, point = _solve(comp, c, maximise, self.integer)
                     value += opt
                     if point is not None and len(it.parts) == 1:
-                        for j in by_comp[lab]:
-                            if j != i:
+                        if len(by_comp[lab]) > SMALL_COMPONENT_ITEMS:
+                            index, matrix, constants = item_sums(lab)
+                            witness[index] = keep(witness[index], constants + matrix @ point)
+                        else:
+                            for j in by_comp[lab]:
                                 other = items[j]
                                 w = other.constant + float(point[other.parts[lab]].sum())
                                 if better(w, witness[j]):

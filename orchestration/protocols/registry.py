@@ -15,8 +15,6 @@ Checked at load time, so a bad edit fails every import of the registry, not a de
 - a placeholder end of a research assignment goes with ``validity.end_unconfirmed`` (a term
   the text does not give is shown as unconfirmed, never as a date of the protocol);
 - birth year is an integer column ``birth_year`` at ``birth_year_only`` granularity;
-- a weighted count (``weighting``) is decimal or double and weights an integer count column of
-  the same file;
 - public and school-scoped outputs are aggregates with small-count suppression; a school-scoped
   file names its ``school_column`` (the writer sends one package per school);
 - a file has a ``publication`` (measures, optionally microdata) exactly when it suppresses small
@@ -637,15 +635,6 @@ class Disclosure(_Model):
     further_sharing: FurtherSharing | None = None
 
 
-class Weighting(_Model):
-    """A weighted count: the count in column ``counts`` of the same file times ``coefficient``
-    (zorgthuis: pupils with a care home count 1.5 instead of 1). Delivery models read the
-    coefficient from here (``registry_coefficient`` macro), never from their own SQL."""
-
-    counts: SnakeId
-    coefficient: Annotated[float, Field(gt=0)]
-
-
 class Variable(_Model):
     name: SnakeId
     type: ColumnType
@@ -657,14 +646,10 @@ class Variable(_Model):
     link_group: SnakeId | None = None
     nullable: bool = True
     origin: Origin = "communicated"
-    weighting: Weighting | None = None
     note: str | None = None  # e.g. an OCR slip in the quoted wording
 
     @model_validator(mode="after")
     def _coherent(self) -> Variable:
-        if self.weighting is not None and self.type not in ("decimal", "double"):
-            raise ValueError(f"{self.name}: a weighted count is decimal or double, not "
-                             f"{self.type}")
         if self.identifier != (self.link_group is not None):
             raise ValueError(f"{self.name}: an identifier needs a link_group and only an "
                              "identifier has one")
@@ -843,13 +828,6 @@ class DeliveryFile(_Model):
                      for level in c.education_levels]
             if len(pairs) != len(set(pairs)):
                 raise ValueError(f"file {self.id}: a purpose names an education level twice")
-        for v in self.variables:
-            if v.weighting is None:
-                continue
-            counted = [c for c in self.variables if c.name == v.weighting.counts]
-            if not counted or counted[0].type not in ("integer", "bigint"):
-                raise ValueError(f"file {self.id}: {v.name} weights {v.weighting.counts!r}, "
-                                 "which must be an integer count column of the same file")
         identifiers = [v.name for v in self.variables if v.identifier]
         if self.person_level and not identifiers:
             raise ValueError(f"file {self.id}: person-level file without an identifier column")

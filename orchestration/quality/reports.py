@@ -15,6 +15,9 @@ Per source with unresolved findings, a folder ``<outbox>/quality/<source>/<date>
 - ``<source>_antwoord_art7_<date>.csv``: the reply template, one line per finding; the source
   fills in a status and a date and drops it in its inbox (:mod:`orchestration.quality.replies`).
 
+Both versions are rendered by one function, :func:`_report`, from the wording table of their
+language (``REPORT_WORDS``); a wording change is made there, once per language.
+
 Writing a report marks its findings as reported (``quality.findings.reported_at``): only then can
 they be resolved. Findings that no protocol valid today routes are in the report too, under the
 data steward's follow-up period, labelled as such. The report also says which deliveries the
@@ -33,6 +36,7 @@ import datetime as dt
 import shutil
 import statistics
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -113,10 +117,11 @@ def write_source_report(con: duckdb.DuckDBPyConnection, p: settings.Paths, sourc
     held_protocols = [p.id for p in _protocols()
                       if source in holds.sources_of(p) and p.is_valid_on(today)] if held else []
     (folder / "summary.md").write_text(
-        _summary(source, findings, len(records), today, held, held_protocols), encoding="utf-8")
+        _report(source, findings, len(records), today, held, held_protocols, language="en"),
+        encoding="utf-8")
     if BY_SOURCE[source].language == "nl":  # the report the source reads, in its language
         (folder / REPORT_NL).write_text(
-            _summary_nl(source, findings, len(records), today, held, held_protocols),
+            _report(source, findings, len(records), today, held, held_protocols, language="nl"),
             encoding="utf-8")
     write_reply_template(folder, source, today, findings)
     register.mark_reported(con, [f["finding_id"] for f in findings])
@@ -127,110 +132,6 @@ def _protocols() -> list:
     from orchestration.protocols import load_registry
 
     return sorted(load_registry().protocols.values(), key=lambda p: p.id)
-
-
-def _summary(source: str, findings: list[dict], n_records: int, today: dt.date,
-             held: list[holds.Hold] = (), held_protocols: list[str] = ()) -> str:
-    rules = by_key()
-    protocols = sorted({f["protocol_id"] for f in findings if f["protocol_id"]})
-    terms = {t.protocol_id: t for t in register.terms_for_source(source, on=today)}
-    responders = sorted({f["responder"] for f in findings if f["responder"]})
-    steward = [f for f in findings if f["routing"] == register.STEWARD]
-    lines = [
-        f"# Article-7 data-quality report: {_owner(source)} ({source})",
-        "",
-        f"- Date: {today.isoformat()}",
-        f"- To: {_owner(source)}" + (f" (responder under article 7: {', '.join(responders)})"
-                                     if responders else ""),
-        "- Protocol(s): " + (", ".join(protocols) if protocols else
-                             f"none valid on {today.isoformat()} with an article 7 covering "
-                             "this source"),
-    ]
-    if steward:
-        lines.append(
-            f"- Steward's follow-up: {len(steward)} finding(s) are routed by no protocol valid "
-            f"on {today.isoformat()}; the data steward follows them up within "
-            f"{register.steward_follow_up()} (the steward's follow-up period, not a protocol "
-            "deadline)")
-    for pid in protocols:
-        t = terms.get(pid)
-        if t:
-            parts = []
-            if t.investigation_within:
-                parts.append(f"investigate within {t.investigation_within}")
-            if t.measures_within:
-                parts.append(f"take measures within {t.measures_within}")
-            if t.term_wording:
-                parts.append(f"investigate and take measures \"{t.term_wording}\" (the "
-                             "protocol's words: it sets no date)")
-                if t.steward_reminder_within:
-                    parts.append(f"the data steward reminds {t.responder} after "
-                                 f"{t.steward_reminder_within} (the steward's reminder period, "
-                                 "not a protocol deadline)")
-            if t.correction_by_new_file:
-                parts.append("correct by sending a new data file")
-            lines.append(f"- {pid}, article 7: " + "; ".join(parts) +
-                         f" (ISO 8601 durations, counted from the day a finding is reported)")
-    by_cat = {c: [f for f in findings if f["article7_category"] == c] for c in CATEGORIES}
-    lines += [
-        "",
-        "Article 7 of the protocol obliges the recipient to report erroneous, inaccurate, "
-        "incomplete, missing, outdated or superfluous data (foutieve, onnauwkeurige, "
-        "onvolledige, ontbrekende, verouderde of overtollige gegevens) to the source, which "
-        "investigates and corrects them within the protocol's deadlines."
-        if protocols else
-        "The same article-7 categories (erroneous, inaccurate, incomplete, missing, outdated, "
-        "superfluous) are used for this source; no protocol sets a deadline for it.",
-        "",
-        "The affected records are listed in `affected_records.csv`, identified only by your own "
-        "references: file name, data row (1 = the first line after the header; 0 = the whole "
-        "file) and your own record key where the file has one. The report holds no data from "
-        "other sources.",
-        "",
-        "## Summary",
-        "",
-        _md_table(["category", "findings", "affected records"],
-                  [[f"{c} ({CATEGORY_NL[c]})", len(v), sum(f["affected_records"] for f in v)]
-                   for c, v in by_cat.items() if v]),
-        "",
-        f"{len(findings)} unresolved finding(s), {n_records} affected record line(s); "
-        f"{sum(f['status'] == 'overdue' for f in findings)} past the deadline.",
-        "",
-        "## Findings",
-        "",
-        _md_table(["finding", "status", "category", "rule", "file", "records", "compared with",
-                   "reported on", "investigate by", "correct by", "deadline set by"],
-                  [[f["finding_id"], f["status"], f["article7_category"], f["rule_id"],
-                    f["source_file"] or f["slot"], f["affected_records"],
-                    f["compared_with"] or "", f["reported_on"],
-                    f["investigation_deadline"] or _reminder(f, terms, "investigate"),
-                    f["deadline"] or _reminder(f, terms, "correct"),
-                    f["protocol_id"] or "steward's follow-up period"] for f in findings]),
-        "",
-    ]
-    if held:
-        lines += [
-            "## Deliveries held back (write-audit-publish)",
-            "",
-            "Until these are corrected, the deliveries of "
-            + (", ".join(held_protocols) or "no protocol") + " that draw on this source are "
-            "not published:",
-            "",
-            *[f"- {h.detail}" for h in held],
-            "",
-        ]
-    lines += [
-        "## What the rules mean",
-        "",
-    ]
-    for key in sorted({f["rule_key"] for f in findings}):
-        rule = rules.get(key)
-        if rule:
-            compared = (f" Compared with: {', '.join(rule.compared_with)}."
-                        if rule.compared_with else "")
-            lines.append(f"- `{rule.id}` ({rule.category}, {rule.file_type}): {rule.title}. "
-                         f"{rule.description}{compared}")
-    return "\n".join(lines) + "\n"
 
 
 def write_follow_up_summary(con: duckdb.DuckDBPyConnection, p: settings.Paths,
@@ -405,121 +306,230 @@ def _nl_duration(iso: str) -> str:
     return " en ".join(words) or iso
 
 
-def _summary_nl(source: str, findings: list[dict], n_records: int, today: dt.date,
-                held: list[holds.Hold] = (), held_protocols: list[str] = ()) -> str:
-    """The report the source receives, in Dutch (the Flemish agencies and DUO)."""
+# ------------------------------------------------------------------------------ the report
+
+#: The report's wording, one table per language (``summary.md`` in English for the steward,
+#: ``rapport.md`` in Dutch for the source); :func:`_report` renders either. Where the versions
+#: differ in what they show (a column, a section), the entry is a function giving it.
+REPORT_WORDS: dict[str, dict[str, Any]] = {
+    "en": {
+        "title": "# Article-7 data-quality report: {owner} ({source})",
+        "date": "- Date: {}",
+        "to": "- To: {}",
+        "responders": " (responder under article 7: {})",
+        "protocols": "- Protocol(s): ",
+        "no_protocol": "none valid on {} with an article 7 covering this source",
+        "steward": ("- Steward's follow-up: {n} finding(s) are routed by no protocol valid on "
+                    "{today}; the data steward follows them up within {within} (the steward's "
+                    "follow-up period, not a protocol deadline)"),
+        "duration": lambda iso: iso,
+        "investigate": "investigate within {}",
+        "measures": "take measures within {}",
+        "term_wording": ("investigate and take measures \"{}\" (the protocol's words: it sets "
+                         "no date)"),
+        "reminder": ("the data steward reminds {responder} after {within} (the steward's "
+                     "reminder period, not a protocol deadline)"),
+        "new_file": "correct by sending a new data file",
+        "terms_line": ("- {pid}, article 7: {parts} (ISO 8601 durations, counted from the day "
+                       "a finding is reported)"),
+        "article7": ("Article 7 of the protocol obliges the recipient to report erroneous, "
+                     "inaccurate, incomplete, missing, outdated or superfluous data (foutieve, "
+                     "onnauwkeurige, onvolledige, ontbrekende, verouderde of overtollige "
+                     "gegevens) to the source, which investigates and corrects them within the "
+                     "protocol's deadlines."),
+        "article7_no_protocol": ("The same article-7 categories (erroneous, inaccurate, "
+                                 "incomplete, missing, outdated, superfluous) are used for this "
+                                 "source; no protocol sets a deadline for it."),
+        "records": ("The affected records are listed in `affected_records.csv`, identified only "
+                    "by your own references: file name, data row (1 = the first line after the "
+                    "header; 0 = the whole file) and your own record key where the file has "
+                    "one. The report holds no data from other sources."),
+        "summary": "## Summary",
+        "summary_header": ["category", "findings", "affected records"],
+        "category": lambda c: f"{c} ({CATEGORY_NL[c]})",
+        "totals": ("{findings} unresolved finding(s), {records} affected record line(s); "
+                   "{overdue} past the deadline."),
+        "findings": "## Findings",
+        "findings_columns": [
+            ("finding", lambda f, terms: f["finding_id"]),
+            ("status", lambda f, terms: f["status"]),
+            ("category", lambda f, terms: f["article7_category"]),
+            ("rule", lambda f, terms: f["rule_id"]),
+            ("file", lambda f, terms: f["source_file"] or f["slot"]),
+            ("records", lambda f, terms: f["affected_records"]),
+            ("compared with", lambda f, terms: f["compared_with"] or ""),
+            ("reported on", lambda f, terms: f["reported_on"]),
+            ("investigate by", lambda f, terms: f["investigation_deadline"]
+             or _reminder(f, terms, "investigate")),
+            ("correct by", lambda f, terms: f["deadline"] or _reminder(f, terms, "correct")),
+            ("deadline set by", lambda f, terms: f["protocol_id"]
+             or "steward's follow-up period"),
+        ],
+        "held": "## Deliveries held back (write-audit-publish)",
+        "held_text": ("Until these are corrected, the deliveries of {} that draw on this source "
+                      "are not published:"),
+        "held_none": "no protocol",
+        "held_details": True,
+        "reply": lambda source, today: [],
+        "rules": "## What the rules mean",
+        "rule_line": lambda rule: (
+            f"- `{rule.id}` ({rule.category}, {rule.file_type}): {rule.title}. "
+            f"{rule.description}"
+            + (f" Compared with: {', '.join(rule.compared_with)}." if rule.compared_with
+               else "")),
+    },
+    "nl": {
+        "title": "# Rapport gegevenskwaliteit (artikel 7): {owner} ({source})",
+        "date": "- Datum: {}",
+        "to": "- Aan: {}",
+        "responders": " (verantwoordelijk volgens artikel 7: {})",
+        "protocols": "- Protocol(len): ",
+        "no_protocol": "geen enkel protocol met een artikel 7 voor deze bron is geldig op {}",
+        "steward": ("- Opvolging door de data steward: {n} bevinding(en) vallen onder geen "
+                    "protocol dat op {today} geldt; de data steward volgt ze op binnen {within} "
+                    "(de opvolgtermijn van de data steward, geen termijn uit een protocol)"),
+        "duration": _nl_duration,
+        "investigate": "onderzoek binnen {}",
+        "measures": "maatregelen binnen {}",
+        "term_wording": "onderzoek en maatregelen \"{}\" (de tekst noemt geen termijn)",
+        "reminder": "de data steward herinnert u na {within} (geen termijn uit het protocol)",
+        "new_file": "verbetering door een nieuw gegevensbestand te bezorgen",
+        "terms_line": ("- {pid}, artikel 7: {parts}, te rekenen vanaf de dag waarop een "
+                       "bevinding gemeld wordt"),
+        "article7": ("Artikel 7 van het protocol verplicht de ontvanger om foutieve, "
+                     "onnauwkeurige, onvolledige, ontbrekende, verouderde of overtollige "
+                     "gegevens aan de bron te melden; de bron onderzoekt en verbetert ze binnen "
+                     "de termijnen van het protocol."),
+        "article7_no_protocol": ("Voor deze bron gelden dezelfde categorieën van artikel 7 "
+                                 "(foutief, onnauwkeurig, onvolledig, ontbrekend, verouderd, "
+                                 "overtollig); geen protocol legt er een termijn voor vast."),
+        "records": ("De betrokken records staan in `affected_records.csv`, uitsluitend aangeduid "
+                    "met uw eigen verwijzingen: bestandsnaam, gegevensrij (1 = de eerste regel "
+                    "na de kopregel; 0 = het hele bestand) en uw eigen recordsleutel waar het "
+                    "bestand er een heeft. Het rapport bevat geen gegevens uit andere bronnen."),
+        "summary": "## Samenvatting",
+        "summary_header": ["categorie", "bevindingen", "betrokken records"],
+        "category": lambda c: CATEGORY_NL[c],
+        "totals": ("{findings} openstaande bevinding(en), {records} betrokken recordregel(s); "
+                   "bij {overdue} is de termijn verstreken."),
+        "findings": "## Bevindingen",
+        "findings_columns": [
+            ("bevinding", lambda f, terms: f["finding_id"]),
+            ("stand", lambda f, terms: STATUS_WORDS_NL.get(f["status"], f["status"])),
+            ("categorie", lambda f, terms: CATEGORY_NL[f["article7_category"]]),
+            ("regel", lambda f, terms: f["rule_id"]),
+            ("bestand", lambda f, terms: f["source_file"] or f["slot"]),
+            ("records", lambda f, terms: f["affected_records"]),
+            ("vergeleken met", lambda f, terms: f["compared_with"] or ""),
+            ("gemeld op", lambda f, terms: f["reported_on"]),
+            ("onderzoek tegen", lambda f, terms: f["investigation_deadline"] or ""),
+            ("verbetering tegen", lambda f, terms: f["deadline"] or ""),
+            ("termijn volgens", lambda f, terms: f["protocol_id"]
+             or "opvolgtermijn van de data steward"),
+            ("uw antwoord", lambda f, terms: (f"{STATUS_NL[f['reply_status']]} op "
+                                              f"{f['replied_on']}" if f.get("reply_status")
+                                              else "")),
+        ],
+        "held": "## Tegengehouden leveringen",
+        "held_text": ("Tot deze bevindingen verbeterd zijn, worden de leveringen van {} die op "
+                      "deze bron steunen niet verstuurd."),
+        "held_none": "geen enkel protocol",
+        "held_details": False,
+        "reply": lambda source, today: [
+            "## Uw antwoord",
+            "",
+            f"Vul per bevinding `{reply_file_name(source, today.isoformat())}` in (in deze map, "
+            f"`;`-gescheiden, UTF-8) en plaats het bestand in uw gewone aanlevermap ({source}), "
+            "zoals een extract. Kolommen: `bevinding` (de code hierboven), `status` "
+            "(`ontvangen`: in onderzoek; `verbeterd`: verbeterd, een nieuw bestand volgt of is "
+            "verstuurd; `betwist`: de gegevens kloppen volgens u) en `datum` (de dag van die "
+            f"status, bv. {today.isoformat()}). Een bevinding is pas opgelost wanneer de "
+            "verbeterde gegevens toekomen. Rijen met fouten worden per bestand, rij, regel en "
+            "kolom teruggemeld in `replies/<bestand>.fouten.csv`.",
+            "",
+        ],
+        "rules": "## Wat de regels betekenen",
+        "rule_line": lambda rule: (
+            f"- `{rule.id}` ({CATEGORY_NL[rule.category]}, {rule.file_type}): "
+            f"{rule_title_nl(rule) or rule.title}."
+            + (f" Vergeleken met: {', '.join(rule.compared_with)}." if rule.compared_with
+               else "")),
+    },
+}
+
+
+def _report(source: str, findings: list[dict], n_records: int, today: dt.date,
+            held: list[holds.Hold] = (), held_protocols: list[str] = (), *,
+            language: str) -> str:
+    """The article-7 report of one source in ``language`` (``REPORT_WORDS``)."""
+    w = REPORT_WORDS[language]
+    duration = w["duration"]
     rules = by_key()
     protocols = sorted({f["protocol_id"] for f in findings if f["protocol_id"]})
     terms = {t.protocol_id: t for t in register.terms_for_source(source, on=today)}
     responders = sorted({f["responder"] for f in findings if f["responder"]})
     steward = [f for f in findings if f["routing"] == register.STEWARD]
-    reply = reply_file_name(source, today.isoformat())
     lines = [
-        f"# Rapport gegevenskwaliteit (artikel 7): {_owner(source)} ({source})",
+        w["title"].format(owner=_owner(source), source=source),
         "",
-        f"- Datum: {today.isoformat()}",
-        f"- Aan: {_owner(source)}" + (f" (verantwoordelijk volgens artikel 7: "
-                                      f"{', '.join(responders)})" if responders else ""),
-        "- Protocol(len): " + (", ".join(protocols) if protocols else
-                               f"geen enkel protocol met een artikel 7 voor deze bron is geldig "
-                               f"op {today.isoformat()}"),
+        w["date"].format(today.isoformat()),
+        w["to"].format(_owner(source)) + (w["responders"].format(", ".join(responders))
+                                          if responders else ""),
+        w["protocols"] + (", ".join(protocols) if protocols else
+                          w["no_protocol"].format(today.isoformat())),
     ]
     if steward:
-        lines.append(f"- Opvolging door de data steward: {len(steward)} bevinding(en) vallen "
-                     f"onder geen protocol dat op {today.isoformat()} geldt; de data steward "
-                     f"volgt ze op binnen {_nl_duration(register.steward_follow_up())} (de "
-                     "opvolgtermijn van de data steward, geen termijn uit een protocol)")
+        lines.append(w["steward"].format(n=len(steward), today=today.isoformat(),
+                                         within=duration(register.steward_follow_up())))
     for pid in protocols:
         t = terms.get(pid)
         if t:
             parts = []
             if t.investigation_within:
-                parts.append(f"onderzoek binnen {_nl_duration(t.investigation_within)}")
+                parts.append(w["investigate"].format(duration(t.investigation_within)))
             if t.measures_within:
-                parts.append(f"maatregelen binnen {_nl_duration(t.measures_within)}")
+                parts.append(w["measures"].format(duration(t.measures_within)))
             if t.term_wording:
-                parts.append(f"onderzoek en maatregelen \"{t.term_wording}\" (de tekst noemt "
-                             "geen termijn)")
+                parts.append(w["term_wording"].format(t.term_wording))
                 if t.steward_reminder_within:
-                    parts.append("de data steward herinnert u na "
-                                 f"{_nl_duration(t.steward_reminder_within)} (geen termijn uit "
-                                 "het protocol)")
+                    parts.append(w["reminder"].format(
+                        responder=t.responder, within=duration(t.steward_reminder_within)))
             if t.correction_by_new_file:
-                parts.append("verbetering door een nieuw gegevensbestand te bezorgen")
-            lines.append(f"- {pid}, artikel 7: " + "; ".join(parts) +
-                         ", te rekenen vanaf de dag waarop een bevinding gemeld wordt")
+                parts.append(w["new_file"])
+            lines.append(w["terms_line"].format(pid=pid, parts="; ".join(parts)))
     by_cat = {c: [f for f in findings if f["article7_category"] == c] for c in CATEGORIES}
+    columns = w["findings_columns"]
     lines += [
         "",
-        "Artikel 7 van het protocol verplicht de ontvanger om foutieve, onnauwkeurige, "
-        "onvolledige, ontbrekende, verouderde of overtollige gegevens aan de bron te melden; de "
-        "bron onderzoekt en verbetert ze binnen de termijnen van het protocol."
-        if protocols else
-        "Voor deze bron gelden dezelfde categorieën van artikel 7 (foutief, onnauwkeurig, "
-        "onvolledig, ontbrekend, verouderd, overtollig); geen protocol legt er een termijn voor "
-        "vast.",
+        w["article7"] if protocols else w["article7_no_protocol"],
         "",
-        "De betrokken records staan in `affected_records.csv`, uitsluitend aangeduid met uw "
-        "eigen verwijzingen: bestandsnaam, gegevensrij (1 = de eerste regel na de kopregel; "
-        "0 = het hele bestand) en uw eigen recordsleutel waar het bestand er een heeft. Het "
-        "rapport bevat geen gegevens uit andere bronnen.",
+        w["records"],
         "",
-        "## Samenvatting",
+        w["summary"],
         "",
-        _md_table(["categorie", "bevindingen", "betrokken records"],
-                  [[CATEGORY_NL[c], len(v), sum(f["affected_records"] for f in v)]
+        _md_table(w["summary_header"],
+                  [[w["category"](c), len(v), sum(f["affected_records"] for f in v)]
                    for c, v in by_cat.items() if v]),
         "",
-        f"{len(findings)} openstaande bevinding(en), {n_records} betrokken recordregel(s); "
-        f"bij {sum(f['status'] == 'overdue' for f in findings)} is de termijn verstreken.",
+        w["totals"].format(findings=len(findings), records=n_records,
+                           overdue=sum(f["status"] == "overdue" for f in findings)),
         "",
-        "## Bevindingen",
+        w["findings"],
         "",
-        _md_table(["bevinding", "stand", "categorie", "regel", "bestand", "records",
-                   "vergeleken met", "gemeld op", "onderzoek tegen", "verbetering tegen",
-                   "termijn volgens", "uw antwoord"],
-                  [[f["finding_id"], STATUS_WORDS_NL.get(f["status"], f["status"]),
-                    CATEGORY_NL[f["article7_category"]], f["rule_id"],
-                    f["source_file"] or f["slot"], f["affected_records"],
-                    f["compared_with"] or "", f["reported_on"],
-                    f["investigation_deadline"] or "", f["deadline"] or "",
-                    f["protocol_id"] or "opvolgtermijn van de data steward",
-                    (f"{STATUS_NL[f['reply_status']]} op {f['replied_on']}"
-                     if f.get("reply_status") else "")] for f in findings]),
+        _md_table([name for name, _ in columns],
+                  [[cell(f, terms) for _, cell in columns] for f in findings]),
         "",
     ]
     if held:
-        lines += [
-            "## Tegengehouden leveringen",
-            "",
-            "Tot deze bevindingen verbeterd zijn, worden de leveringen van "
-            + (", ".join(held_protocols) or "geen enkel protocol") + " die op deze bron steunen "
-            "niet verstuurd.",
-            "",
-        ]
-    lines += [
-        "## Uw antwoord",
-        "",
-        f"Vul per bevinding `{reply}` in (in deze map, `;`-gescheiden, UTF-8) en plaats het "
-        f"bestand in uw gewone aanlevermap ({source}), zoals een extract. Kolommen: "
-        "`bevinding` (de code hierboven), `status` (`ontvangen`: in onderzoek; `verbeterd`: "
-        "verbeterd, een nieuw bestand volgt of is verstuurd; `betwist`: de gegevens kloppen "
-        "volgens u) en `datum` (de dag van die status, bv. "
-        f"{today.isoformat()}). Een bevinding is pas opgelost wanneer de verbeterde gegevens "
-        "toekomen. Rijen met fouten worden per bestand, rij, regel en kolom teruggemeld in "
-        f"`replies/<bestand>.fouten.csv`.",
-        "",
-        "## Wat de regels betekenen",
-        "",
-    ]
+        lines += [w["held"], "",
+                  w["held_text"].format(", ".join(held_protocols) or w["held_none"]), ""]
+        if w["held_details"]:
+            lines += [*[f"- {h.detail}" for h in held], ""]
+    lines += [*w["reply"](source, today), w["rules"], ""]
     for key in sorted({f["rule_key"] for f in findings}):
         rule = rules.get(key)
         if rule:
-            text = rule_title_nl(rule) or rule.title
-            compared = (f" Vergeleken met: {', '.join(rule.compared_with)}."
-                        if rule.compared_with else "")
-            lines.append(f"- `{rule.id}` ({CATEGORY_NL[rule.category]}, {rule.file_type}): "
-                         f"{text}.{compared}")
+            lines.append(w["rule_line"](rule))
     return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,9 @@ from orchestration.foundations.settings import Paths
 from orchestration.foundations.sources import BY_FILE_TYPE, SOURCE_FILES, SOURCES, SourceFile
 
 _BIRTH = BIRTH_DATE_HEADER.lower()
+# The folder of processor hand-offs, in the outbox (sent) and the inbox (answers); the
+# deliveries slice writes and reads them (its hand_off module), retention only lists them.
+PROCESSORS = "processors"
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
@@ -152,15 +155,17 @@ def stored_files(p: Paths, registry: Registry) -> list[StoredFile]:
                 sha = sha256_of(f) if area == "inbox" else f.name.split("_", 1)[0]
                 add(f, area, source, sha)
     for protocol_id in registry.ids:
-        # the protocol's deliveries, and what it handed its processors (processors/<name>/<id>)
-        folders = [p.outbox / protocol_id,
-                   *sorted((p.outbox / "processors").glob(f"*/{protocol_id}"))]
-        for folder in folders:
+        # the protocol's deliveries; what it handed its processors and what they answered
+        # (processors/<name>/<id> in the outbox and the inbox)
+        folders = [(p.outbox / protocol_id, "outbox")] + [
+            (folder, "processor") for root in (p.outbox, p.inbox)
+            for folder in sorted((root / PROCESSORS).glob(f"*/{protocol_id}"))]
+        for folder, area in folders:
             if not folder.exists():
                 continue
             for f in sorted(folder.rglob("*")):
                 if f.is_file():
-                    add(f, "outbox", protocol_id, None)
+                    add(f, area, protocol_id, None)
     return found
 
 

@@ -22,7 +22,10 @@ Refused files (``data/restricted/refused/``) and files of unknown type left in a
 deleted ``REFUSED_FILES_TERM`` after they were refused (LOCAL RULE: the registry has no rule for
 data received without a protocol). Delivered files in ``data/outbox/<protocol>/`` follow their
 protocol's rule from the day they were written; under ``end_of_research_assignment`` only
-person-level files go and aggregated results stay.
+person-level files go and aggregated results stay. A protocol's processor hand-offs
+(``data/outbox/processors/<processor>/<protocol>/``: the files handed off and the rejections of
+answers) and the processor's answers (``data/inbox/processors/<processor>/<protocol>/``) hold
+the protocol's keys: they follow the same rule of that protocol.
 
 Persons who, after the erasures, appear in no raw table any more are forgotten altogether (vault
 entry, derived rows, pseudonyms): that step needs the database and lives in ``erasure``.
@@ -69,8 +72,8 @@ class StoredFile:
     """A file on disk under the data folder that retention governs."""
 
     path: str  # relative to the data folder, POSIX form
-    area: str  # inbox | quarantine | refused | outbox
-    owner: str  # inbox/quarantine/refused: the source; outbox: the protocol id
+    area: str  # inbox | quarantine | refused | outbox | processor
+    owner: str  # inbox/quarantine/refused: the source; outbox, processor: the protocol id
     modified_on: dt.date
     size: int = 0
     sha256: str | None = None  # inbox: full SHA-256; quarantine/refused: 12-character prefix
@@ -342,7 +345,7 @@ def _stored_file_action(s: StoredFile, rules: dict[str, TypeRule], by_sha: dict[
     if s.area == "refused":
         return delete(add_duration(s.modified_on, REFUSED_FILES_TERM),
                       f"refused file kept {_years(REFUSED_FILES_TERM)} (local rule)")
-    if s.area == "outbox":
+    if s.area in ("outbox", "processor"):
         return _outbox_action(s, registry, holdings, today, delete)
     if s.area == "quarantine":
         matches = [f for f in by_sha.values() if s.sha256 and f.sha256.startswith(s.sha256)
@@ -388,7 +391,8 @@ def _outbox_action(s: StoredFile, registry: Registry, holdings: Holdings, today:
     personal = True
     if file_id is not None:
         personal = protocol.delivery_file(file_id).person_level
-    kind = "delivered file" if file_id else "delivered file, type unknown"
+    kind = ("processor hand-off or answer" if s.area == "processor"
+            else "delivered file" if file_id else "delivered file, type unknown")
     label = f"{protocol_rule_label(protocol)} ({kind})"
     if r.rule == "years_after_receipt":
         return delete(add_duration(s.modified_on, r.term), label, (protocol.id,))

@@ -547,3 +547,44 @@ def test_a_list_exchanged_before_the_start_goes_only_under_an_arrangement_the_re
     assert _delivered_lists(outcome.folder) == {("2022-10-03", "DEFINITIEF"),
                                                 ("2023-01-16", "DEFINITIEF"),
                                                 ("2023-02-01", "DEFINITIEF")}
+
+
+def test_a_processors_answer_fills_what_passes_and_reports_the_rest_without_values(warehouse):
+    """The writer loads the processor's answers after the hand-off: an accepted row fills the
+    file, a rejected one is told in the outcome and the audit trail by file, row and rule."""
+    from orchestration.deliveries import hand_off
+
+    from orchestration.deliveries.pseudonyms import CODE_ALPHABET, CODE_LETTERS, scheme_of
+    from orchestration.deliveries.spec import model_name
+
+    build(warehouse, {"vtc_2015_34"})
+    protocol = REGISTRY.protocol("vtc_2015_34")
+    delivery = next(f for f in protocol.delivery_files if f.processor_hand_off)
+    key = delivery.processor_hand_off.key
+    with connect(warehouse) as con:  # keys of the form dbt's pseudonym macro gives them
+        con.execute(f"""update deliveries.{model_name(protocol.id, delivery.id)}
+                        set {key} = '{scheme_of(protocol).prefix}' || translate(
+                            left(md5({key}), {CODE_LETTERS}), '0123456789abcdef',
+                            '{CODE_ALPHABET}')""")
+    writer.deliver("vtc_2015_34", today=INSIDE_NAFT)
+    handed = sorted(hand_off.outbox_folder(warehouse, protocol, delivery).glob("*.csv"))
+    keys = [row[0] for path in handed for row in _csv(path)[1:]]
+    assert len(keys) >= 2, "the tiny warehouse hands off too few addresses for this test"
+    folder = hand_off.answer_folder(warehouse, protocol, delivery)
+    folder.mkdir(parents=True)
+    (folder / "antwoord.csv").write_text(
+        f"key;statistical_sector\r\n{keys[0]};21004A279\r\n{keys[1]};21004a27\r\n",
+        encoding="utf-8")
+    outcome = writer.deliver("vtc_2015_34", today=INSIDE_NAFT)
+    notes = " | ".join(outcome.notes)
+    assert "antwoord.csv: partly_accepted (received 2, accepted 1, rejected 1)" in notes
+    assert "row 2: invalid_answer" in notes and "statistical_sector" in notes
+    assert not any(k in notes for k in keys) and "21004a27" not in notes
+    event = _audited(warehouse, "processor_hand_off")[-1]
+    assert event["answer_files"] == [{"file": "antwoord.csv", "status": "partly_accepted",
+                                      "received": 2, "accepted": 1, "rejected": 1,
+                                      "rules": ["invalid_answer"]}]
+    rows = [r for path in outcome.folder.glob(f"{delivery.id}*.csv")
+            for r in csv.DictReader(path.open(encoding="utf-8"), delimiter=";")]
+    sectors = {r["school_year_key"]: r["residence_statistical_sector"] for r in rows}
+    assert sectors[keys[0]] == "21004A279" and sectors[keys[1]] == ""

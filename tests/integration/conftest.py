@@ -5,13 +5,23 @@ twice on a temporary Dagster instance: the first run builds, the second must cha
 Both runs go through what ``python -m orchestration.main`` runs (``command_line_run``), so their
 console output is kept (``console_first``, ``console_second``) for the tests of what a steward
 reads.
+
+``clean_result`` is what the first (clean) run left, table counts and delivered files, for a
+test that only compares its own warehouse with it at its end (the crash-recovery test). Under
+pytest-xdist the worker running ``pipeline`` writes it to a file the other worker reads, so such
+a test runs meanwhile on the other worker instead of after the pipeline on the same one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
+import time
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -53,6 +63,57 @@ class PipelineRun:
     console_second: str = ""
 
 
+def delivered_files(p: settings.Paths) -> dict[str, Counter]:
+    """{protocol: Counter((file name, SHA-256))} of every data file in the outbox's deliveries."""
+    found: dict[str, Counter] = {}
+    for protocol in sorted(x for x in p.outbox.iterdir() if x.is_dir()):
+        if protocol.name in ("quality", "register", "processors"):
+            continue
+        found[protocol.name] = Counter(
+            (f.name, hashlib.sha256(f.read_bytes()).hexdigest())
+            for f in protocol.glob("*/*") if f.suffix in (".csv", ".parquet"))
+    return found
+
+
+@dataclass
+class CleanResult:
+    """What the clean run of the sample left: rows per table and the delivered files."""
+
+    counts: dict[str, int]
+    delivered: dict[str, Counter]
+
+    def to_json(self) -> str:
+        return json.dumps({"counts": self.counts, "delivered": {
+            protocol: sorted([*key, n] for key, n in files.items())
+            for protocol, files in self.delivered.items()}})
+
+    @classmethod
+    def from_json(cls, text: str) -> CleanResult:
+        body = json.loads(text)
+        return cls(body["counts"], {protocol: Counter({(name, digest): n
+                                                      for name, digest, n in files})
+                                    for protocol, files in body["delivered"].items()})
+
+
+CLEAN_RESULT_FILE = "clean_result.json"
+CLEAN_RESULT_STARTED = "clean_result.started"  # a worker runs pipeline: wait for its file
+CLEAN_RESULT_PATIENCE = 3600  # a guard against a worker that never writes it, not a measure
+
+
+def _session_folder(tmp_path_factory) -> Path:
+    """A folder every process of this test session sees: under pytest-xdist each worker's base
+    temporary folder is a subfolder of the session's."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _write_clean_result(tmp_path_factory, body: str) -> None:
+    path = _session_folder(tmp_path_factory) / CLEAN_RESULT_FILE
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(body, encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def _files(p: settings.Paths) -> list[tuple]:
     with connect(p, read_only=True) as con:
         return con.execute("select file_name, sha256, status, received_rows, loaded_rows, "
@@ -70,11 +131,39 @@ def pipeline(tmp_path_factory) -> PipelineRun:
         mp.delenv("PROTOCOL_WAREHOUSE_ALLOW_DEVELOPMENT_KEY", raising=False)
         p = settings.paths()
         instance = dg.DagsterInstance.ephemeral()
+        (_session_folder(tmp_path_factory) / CLEAN_RESULT_STARTED).touch()
         out1, out2 = io.StringIO(), io.StringIO()
-        first, _ = command_line_run(p, instance, out1)  # copies the sample into the inbox
-        counts1, files1 = table_counts(p), _files(p)
+        try:
+            first, _ = command_line_run(p, instance, out1)  # copies the sample into the inbox
+            counts1, files1 = table_counts(p), _files(p)
+            _write_clean_result(tmp_path_factory,
+                                CleanResult(counts1, delivered_files(p)).to_json())
+        except BaseException as error:  # the waiting worker fails at once, not after an hour
+            _write_clean_result(tmp_path_factory, json.dumps({"error": repr(error)}))
+            raise
         second, _ = command_line_run(p, instance, out2, sample=False)
         counts2, files2 = table_counts(p), _files(p)
         yield PipelineRun(p, first, second, counts1, counts2, files1, files2,
                           out1.getvalue(), out2.getvalue())
         os.environ.pop("WAREHOUSE_PATH", None)
+
+
+def clean_result(request: pytest.FixtureRequest, tmp_path_factory) -> CleanResult:
+    """The clean run's table counts and delivered files, asked for at the end of a test that
+    made its own warehouse first (``request.getfixturevalue`` is not needed: call this).
+
+    In one process, from ``pipeline``. Under pytest-xdist, from the file the worker running
+    ``pipeline`` writes after its first run (waited for while it runs), so this worker does not
+    run the main job twice more; when no worker has started it, ``pipeline`` runs here."""
+    folder = _session_folder(tmp_path_factory)
+    path, started = folder / CLEAN_RESULT_FILE, folder / CLEAN_RESULT_STARTED
+    if os.environ.get("PYTEST_XDIST_WORKER") and (path.exists() or started.exists()):
+        deadline = time.monotonic() + CLEAN_RESULT_PATIENCE
+        while not path.exists():
+            assert time.monotonic() < deadline, f"no {path} from the worker running pipeline"
+            time.sleep(2)
+        text = path.read_text(encoding="utf-8")
+        assert "error" not in json.loads(text), f"the pipeline fixture failed: {text}"
+        return CleanResult.from_json(text)
+    run: PipelineRun = request.getfixturevalue("pipeline")
+    return CleanResult(run.counts_after_first, delivered_files(run.paths))

@@ -23,7 +23,7 @@ import pytest
 
 from orchestration.foundations import settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow(main_job_runs=1)]  # dbt build, delivery
 
 PROJECT = Path(__file__).resolve().parents[2]
 FIXTURE = PROJECT / "tests" / "fixtures" / "protocols" / "demo_school_survey"

@@ -20,6 +20,7 @@ from orchestration.transform.assets import plain_dbt_models, school_year_dbt_mod
 from orchestration.platform.dbt_project import warehouse_dbt_project
 from orchestration.foundations.warehouse import connect
 
+pytestmark = pytest.mark.slow(main_job_runs=1)  # the backfill job on a copy of the warehouse
 YEAR = "2019-20"  # the past school year to backfill
 SCHEMAS = ("raw", "intermediate", "marts", "deliveries", "reference", "linkage")
 

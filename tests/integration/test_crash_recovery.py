@@ -1,10 +1,12 @@
 """Fault injection: the main job, started from the command line as an operator does, is killed
 with SIGKILL at seeded random points during ingestion, dbt and delivery; each time, nothing
 half-written is visible in the outbox; then it runs again, with no manual step, and everything
-equals the clean run of the sample (tests/integration/conftest.py): row counts of every table,
-the bytes of every delivered file, both DuckDB files open, the audit chain intact and complete.
+equals the clean run of the sample (``clean_result`` of tests/integration/conftest.py): row
+counts of every table, the bytes of every delivered file, both DuckDB files open, the audit
+chain intact and complete.
 
-Slow (four main-job processes, each loads the code location; the last one is a full run).
+Slow (four main-job processes, each loads the code location; the last one is a full run). Under
+pytest-xdist it runs beside the pipeline's worker and reads the clean run's result at its end.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from orchestration.foundations import settings
 from orchestration.foundations import audit
 from orchestration.foundations.settings import PROJECT_ROOT
 from orchestration.foundations.warehouse import connect
-from tests.integration.conftest import table_counts
+from tests.integration.conftest import clean_result, delivered_files, table_counts
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(main_job_runs=3)  # tests/conftest.py runs it early
 
 SEED = 20261207
 PROCESS_TIMEOUT = 1800  # a guard against a hang, not a measured assertion
@@ -60,18 +62,6 @@ def _wait_for(condition, what: str, process: subprocess.Popen):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _delivered_files(p: settings.Paths) -> dict[str, Counter]:
-    """{protocol: Counter((file name, SHA-256))} of every data file in the outbox's deliveries."""
-    found: dict[str, Counter] = {}
-    for protocol in sorted(x for x in p.outbox.iterdir() if x.is_dir()):
-        if protocol.name in ("quality", "register", "processors"):
-            continue
-        found[protocol.name] = Counter(
-            (f.name, hashlib.sha256(f.read_bytes()).hexdigest())
-            for f in protocol.glob("*/*") if f.suffix in (".csv", ".parquet"))
-    return found
-
-
 def _assert_no_partial_delivery_visible(p: settings.Paths) -> None:
     """Every folder in the outbox is a complete delivery: no hidden leftovers, every file its
     data package lists is there with its hash."""
@@ -90,7 +80,7 @@ def _assert_no_partial_delivery_visible(p: settings.Paths) -> None:
 
 
 def test_runs_killed_at_random_points_recover_by_themselves_to_the_clean_result(
-        pipeline, tmp_path, monkeypatch):
+        request, tmp_path_factory, tmp_path, monkeypatch):
     data, home = tmp_path / "data", tmp_path / "dagster_home"
     data.mkdir()
     home.mkdir()
@@ -174,5 +164,6 @@ def test_runs_killed_at_random_points_recover_by_themselves_to_the_clean_result(
     # nothing half-written, and the results equal the clean run's
     _assert_no_partial_delivery_visible(p)
     assert [x for x in (p.restricted / "staging" / "deliveries").glob("*/*")] == []
-    assert _delivered_files(p) == _delivered_files(pipeline.paths)
-    assert table_counts(p) == pipeline.counts_after_first
+    clean = clean_result(request, tmp_path_factory)  # asked for last: see its docstring
+    assert delivered_files(p) == clean.delivered
+    assert table_counts(p) == clean.counts

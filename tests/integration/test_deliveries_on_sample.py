@@ -4,7 +4,7 @@ Uses the session fixture ``pipeline`` (tests/integration/conftest.py): the whole
 ran twice on a copy of the sample. Checked here: every protocol's files exist with exactly the
 registry's columns and a valid data package; populations, periods and reference dates hold
 (file by file, against the registry); granularity holds; zorgthuis' funding counts per school
-and branch with the registry's weighting; identification only where the protocol allows it,
+and branch with the coefficients of the registry's count purposes; identification only where the protocol allows it,
 taken from the vault and logged; identifiers of different protocols never meet except where a
 protocol links its own files; antwerpen_okan refuses today (audit event, failed WARN check) and
 delivers inside its validity period; a second run delivers nothing new and the once-only

@@ -1,11 +1,17 @@
 """The analyst's dbt docs as the README says: ``make docs`` generates them and serves them on
 127.0.0.1 (not a file:// page, which cannot load its JSON). Started as a user would, fetched
-over HTTP (the page, manifest.json with the exposures, catalog.json), stopped by its id."""
+over HTTP (the page, manifest.json with the exposures, catalog.json), stopped by its id.
+
+dbt writes them to a target folder of this test's own (``DBT_TARGET_PATH``, which ``make docs``
+passes on to every dbt it runs): the project's ``dbt_project/target/manifest.json`` is read by
+tests running meanwhile in the other worker, and must not be rewritten under them. The catalog
+is read from a warehouse of its own (empty: the test is about serving, not about the models)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,8 +40,15 @@ def _get(url: str) -> bytes:
 
 def test_make_docs_serves_the_page_manifest_and_catalog_over_http(tmp_path):
     port = _free_port()
+    target = tmp_path / "target"
+    target.mkdir()
+    parsed = PROJECT_ROOT / "dbt_project" / "target" / "partial_parse.msgpack"
+    if parsed.exists():  # the parse of `make manifest`, so dbt parses only what changed
+        shutil.copy2(parsed, target / parsed.name)
     log = (tmp_path / "docs.log").open("w")
     process = subprocess.Popen(["make", "docs", f"DOCS_PORT={port}"], cwd=PROJECT_ROOT,
+                               env={**os.environ, "DBT_TARGET_PATH": str(target),
+                                    "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb")},
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -66,3 +79,4 @@ def test_make_docs_serves_the_page_manifest_and_catalog_over_http(tmp_path):
         p = registry.protocol(pid)
         assert p.date_signed.isoformat() in e["description"] and e["owner"]["name"]
     assert "nodes" in catalog and "sources" in catalog
+    assert (target / "catalog.json").is_file()  # written to the test's own target folder

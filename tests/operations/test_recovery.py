@@ -22,7 +22,7 @@ from orchestration.platform import recovery
 from orchestration.foundations.settings import PROJECT_ROOT
 from orchestration.foundations.warehouse import POOL
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]  # real main-job processes
+pytestmark = [pytest.mark.integration, pytest.mark.slow(main_job_runs=1)]  # real main-job processes
 
 PROCESS_TIMEOUT = 600  # a guard against a hang, not a measured assertion
 

@@ -151,3 +151,50 @@ def test_the_retention_job_with_dry_run_off_erases(data_dir):
         instance=dg.DagsterInstance.ephemeral())
     assert result.success
     assert not (data_dir.inbox_of("duo") / "duo_onderwijsdeelnemers_2026-10-15.csv").exists()
+
+
+def _hand_off_protocol():
+    return next(p for p in REGISTRY.protocols.values()
+                if any(f.processor_hand_off for f in p.delivery_files))
+
+
+def test_processor_hand_offs_and_answers_are_inventoried_under_their_protocols_rule(tmp_path):
+    """What a protocol handed its processor (outbox) and what the processor answered (inbox)
+    hold the protocol's keys: listed for retention and kept as long as that protocol says."""
+    from orchestration.foundations.settings import Paths
+    from orchestration.retention.inventory import stored_files
+
+    protocol = _hand_off_protocol()
+    delivery = next(f for f in protocol.delivery_files if f.processor_hand_off)
+    processor = delivery.processor_hand_off.processor
+    p = Paths(tmp_path / "data")
+    written = {
+        f"outbox/processors/{processor}/{protocol.id}/{delivery.id}_2024-25.csv",
+        f"outbox/processors/{processor}/{protocol.id}/rejected/answers.rejected.csv",
+        f"inbox/processors/{processor}/{protocol.id}/{delivery.id}_2024-25.csv",
+        f"inbox/processors/{processor}/{protocol.id}/answers.xlsx",
+    }
+    for path in written:
+        (p.data / path).parent.mkdir(parents=True, exist_ok=True)
+        (p.data / path).write_text("key;statistical_sector\n", encoding="utf-8")
+    stored = [s for s in stored_files(p, REGISTRY) if "processors" in s.path]
+    assert {s.path for s in stored} == written
+    assert {(s.area, s.owner) for s in stored} == {("processor", protocol.id)}
+
+    # the period is the protocol's own: as the registry has it, and under a term of receipt
+    expected_rule = protocol.retention.rule
+    plan = r.plan(REGISTRY, r.Holdings(stored=stored), dt.date(2099, 1, 1))
+    deleted = {a.target for a in plan.actions}
+    assert deleted == (set() if expected_rule == "not_stated" else written)
+    one_year = protocol.model_copy(update={"retention": protocol.retention.model_copy(
+        update={"rule": "years_after_receipt", "term": "P1Y"})})
+    shorter = REGISTRY.model_copy(update={"protocols": {**REGISTRY.protocols,
+                                                        protocol.id: one_year}})
+    written_on = stored[0].modified_on
+    assert r.plan(shorter, r.Holdings(stored=stored),
+                  written_on + dt.timedelta(days=365)).actions == []
+    actions = r.plan(shorter, r.Holdings(stored=stored), written_on + dt.timedelta(days=400)
+                     ).actions
+    assert {a.target for a in actions} == written
+    assert all(a.protocols == (protocol.id,) and "processor hand-off or answer" in a.rule
+               for a in actions)

@@ -1,12 +1,14 @@
 -- Discimus enrolments with what the track marts ask of every enrolment: the period it covers,
 -- where its branch lies (NIS code, in the city of Antwerp?), whether it is an (OK)AN enrolment,
--- and the last day it covers.
+-- and the last day it covers. Reads the enrolments typed once in int_pupil_enrolments (a table
+-- of every school year, also after a window run), not the staging view, which would re-parse the
+-- raw text of every enrolment again.
 
 with
 
 enrolments as (
 
-    select * from {{ ref('stg_discimus_enrolments') }}
+    select * from {{ ref('int_pupil_enrolments') }}
 
 ),
 
@@ -37,7 +39,7 @@ located as (
         enrolments.pupil_key,
         enrolments.enrolment_id,
         enrolments.school_year,
-        cast(substr(enrolments.school_year, 1, 4) as integer) as school_year_start,
+        enrolments.school_year_start,
         enrolments.birth_date,
         enrolments.gender,
         enrolments.nationality,
