@@ -3,8 +3,10 @@
 The reader knows every published figure and that hidden counts are non-negative (and at least 1
 when zeros are always shown). Unknowns are the atoms not published on their own; every
 published cell is an equality over them. For every hidden cell, and every hidden atom holding a
-small count, the audit computes the feasible minimum and maximum with scipy's ``linprog``
-(HiGHS), rounded inward to integers. A finding is raised when:
+small count, the audit computes the feasible minimum and maximum with HiGHS (``highspy``), rounded
+inward to integers. Each independent component is one HiGHS model, built once; every figure only
+changes its objective, so HiGHS starts from the previous optimal basis instead of from scratch
+(scipy's ``linprog`` would rebuild and re-check the whole problem for each of thousands of LPs). A finding is raised when:
 
 - ``pinned``: a hidden cell's interval is a single value (it can be computed);
 - ``inside_small_range``: a hidden cell's interval lies inside [1, threshold-1];
@@ -25,9 +27,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from orchestration.disclosure.policy import DisclosureError
@@ -69,24 +72,74 @@ class _Component:
     b_eq: np.ndarray | None
     a_ub: np.ndarray | sparse.csr_matrix | None
     b_ub: np.ndarray | None
+    lp: _LP | None = None  # built on the first solve
 
 
-def _solve(comp: _Component, c: np.ndarray, maximise: bool,
+class _LP:
+    """One component as a HiGHS model (columns >= 0, equality rows, <= rows). Between solves
+    only the objective changes, so each solve starts from the last optimal basis."""
+
+    def __init__(self, comp: _Component) -> None:
+        n = len(comp.atoms)
+        self.highs = highspy._core._Highs()  # the bare solver: no Python callbacks per run
+        self.highs.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        self.highs.addVars(n, np.zeros(n), np.full(n, inf))
+        blocks = [(comp.a_eq, comp.b_eq, comp.b_eq), (comp.a_ub, None, comp.b_ub)]
+        for a, lower, upper in blocks:
+            if a is None:
+                continue
+            a = sparse.csr_matrix(a)
+            lower = np.full(a.shape[0], -inf) if lower is None else lower
+            self.highs.addRows(a.shape[0], np.asarray(lower, dtype=np.float64),
+                               np.asarray(upper, dtype=np.float64), a.nnz,
+                               a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32),
+                               a.data.astype(np.float64))
+        self.cost_pos = np.array([], dtype=np.int32)
+
+    def solve(self, pos: np.ndarray, maximise: bool) -> tuple[highspy.HighsModelStatus, float,
+                                                             np.ndarray | None]:
+        h = self.highs
+        if len(self.cost_pos):
+            h.changeColsCost(len(self.cost_pos), self.cost_pos, np.zeros(len(self.cost_pos)))
+        self.cost_pos = np.asarray(pos, dtype=np.int32)
+        h.changeColsCost(len(self.cost_pos), self.cost_pos, np.ones(len(self.cost_pos)))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise
+                               else highspy.ObjSense.kMinimize)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            # presolve could not tell which: solve without it, as a fresh simplex does
+            h.setOptionValue("presolve", "off")
+            h.clearSolver()
+            h.run()
+            h.setOptionValue("presolve", "choose")
+            status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            return status, math.nan, None
+        return status, h.getInfo().objective_function_value, np.asarray(
+            h.getSolution().col_value)
+
+
+def _solve(comp: _Component, pos: np.ndarray, maximise: bool,
            integer: bool) -> tuple[float, np.ndarray | None]:
-    """Optimum of c.x over one component, and an optimal point (None when unbounded)."""
+    """Optimum of the sum of the atoms at ``pos`` over one component, and an optimal point
+    (None when unbounded)."""
     if comp.a_eq is None and comp.a_ub is None:
-        return (math.inf, None) if maximise else (0.0, np.zeros(len(c)))
-    sign = -1.0 if maximise else 1.0
-    res = linprog(sign * c, A_ub=comp.a_ub, b_ub=comp.b_ub, A_eq=comp.a_eq, b_eq=comp.b_eq,
-                  bounds=(0, None), method="highs")
-    if res.status == 3:
+        return (math.inf, None) if maximise else (0.0, np.zeros(len(comp.atoms)))
+    if comp.lp is None:
+        comp.lp = _LP(comp)
+    status, value, point = comp.lp.solve(pos, maximise)
+    if status == highspy.HighsModelStatus.kUnbounded:
         return math.inf, None
-    if res.status != 0:
-        raise DisclosureError(f"audit LP failed ({res.message}); the published figures do not "
+    if point is None:
+        raise DisclosureError(f"audit LP failed ({status.name}); the published figures do not "
                               "fit the true ones, which is a bug in building the system")
-    value, point = sign * res.fun, res.x
     # an integral optimal vertex is integer-feasible, so it is the integer optimum as well
     if integer and not np.allclose(point, np.round(point), atol=1e-7):
+        sign = -1.0 if maximise else 1.0
+        c = np.zeros(len(comp.atoms))
+        c[pos] = 1.0
         constraints = []
         if comp.a_eq is not None:
             constraints.append(LinearConstraint(comp.a_eq, comp.b_eq, comp.b_eq))
@@ -210,10 +263,7 @@ class _Model:
             else:
                 value = it.constant
                 for lab, pos in it.parts.items():
-                    comp = self.component(lab)
-                    c = np.zeros(len(comp.atoms))
-                    c[pos] = 1.0
-                    opt, point = _solve(comp, c, maximise, self.integer)
+                    opt, point = _solve(self.component(lab), pos, maximise, self.integer)
                     value += opt
                     if point is not None and len(it.parts) == 1:
                         if len(by_comp[lab]) > SMALL_COMPONENT_ITEMS:
