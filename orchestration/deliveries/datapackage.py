@@ -117,15 +117,17 @@ class WrittenPart:
 
 def write_sorted(con: duckdb.DuckDBPyConnection, query: str, csv_path: Path,
                  parquet_path: Path) -> int:
-    """Write ``query``'s rows, sorted on all columns, as Parquet and as CSV; returns the rows.
+    """Write ``query``'s rows, sorted on all columns, as CSV and as Parquet; returns the rows.
 
-    Sorted once: the Parquet from the sorted query, the CSV read back from that Parquet in its
-    order (same values and types, so the same CSV bytes as a sorted copy of the query). Not one
-    sort into a temp table both copies read: that gives the same rows, but DuckDB then marks
-    columns without nulls REQUIRED in Parquet, which changes the delivered bytes."""
-    con.execute(f"copy ({query} order by all) to '{_sql(parquet_path)}' (format parquet)")
-    con.execute(f"copy (select * from read_parquet('{_sql(parquet_path)}')) to "
-                f"'{_sql(csv_path)}' (format csv, header true, delimiter ';', quote '\"')")
+    ``order by all`` in each copy. Not the CSV read back from the written Parquet: the warehouse
+    runs with ``preserve_insertion_order = false``, so a large Parquet (several row groups) is
+    read back in parallel in any order and the CSV no longer matches its twin. Not one sort into
+    a temp table both copies read: that gives the same rows, but DuckDB then marks columns
+    without nulls REQUIRED in Parquet, which changes the delivered bytes."""
+    sorted_query = f"{query} order by all"
+    con.execute(f"copy ({sorted_query}) to '{_sql(csv_path)}' "
+                "(format csv, header true, delimiter ';', quote '\"')")
+    con.execute(f"copy ({sorted_query}) to '{_sql(parquet_path)}' (format parquet)")
     return con.execute("select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)",
                        [str(parquet_path)]).fetchone()[0]
 
