@@ -6,7 +6,8 @@ published cell is an equality over them. For every hidden cell, and every hidden
 small count, the audit computes the feasible minimum and maximum with HiGHS (``highspy``), rounded
 inward to integers. Each independent component is one HiGHS model, built once; every figure only
 changes its objective, so HiGHS starts from the previous optimal basis instead of from scratch
-(scipy's ``linprog`` would rebuild and re-check the whole problem for each of thousands of LPs). A finding is raised when:
+(scipy's ``linprog`` would rebuild and re-check the whole problem for each of thousands of
+LPs). A finding is raised when:
 
 - ``pinned``: a hidden cell's interval is a single value (it can be computed);
 - ``inside_small_range``: a hidden cell's interval lies inside [1, threshold-1];
