@@ -245,7 +245,8 @@ def last_json_line(log_path: Path) -> dict:
     return {}
 
 
-def new_list_flow(root: Path, source: Path, env: dict[str, str], pupils: int) -> int:
+def new_list_flow(root: Path, source: Path, env: dict[str, str], pupils: int,
+                  whole_job: bool = False) -> int:
     """One new zorgthuis list through to its delivery on the warehouse the last benchmark
     built (``tools.benchmark_flow``): the corrected list into the inbox, the ingestion run
     the inbox sensor starts, the delivery run the schedule starts; each timed on its own."""
@@ -256,8 +257,12 @@ def new_list_flow(root: Path, source: Path, env: dict[str, str], pupils: int) ->
     from tools.benchmark_flow import SOURCE
 
     flow = [sys.executable, "-m", "tools.benchmark_flow"]
+    counter = root / "new_lists_made"  # each call another correction: new bytes, new SHA-256
+    variant = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(variant))
     made = run_stage("new list", flow + ["make-list", "--inbox", str(data / "inbox" / SOURCE),
-                                         "--population", str(source / SOURCE)],
+                                         "--population", str(source / SOURCE),
+                                         "--variant", str(variant)],
                      env, root / "new_list.log")
     if made.exit_code:
         return made.exit_code
@@ -266,7 +271,8 @@ def new_list_flow(root: Path, source: Path, env: dict[str, str], pupils: int) ->
     ingest = run_stage("ingest (sensor's run)", flow + ["ingest", "--file", new_list["file"]],
                        env, root / "new_list_ingest.log")
     ingest_steps = step_timings(home)
-    deliver = run_stage("deliver (schedule's run)", flow + ["deliver"], env,
+    deliver = run_stage("deliver (schedule's run)",
+                        flow + ["deliver"] + (["--whole-job"] if whole_job else []), env,
                         root / "new_list_deliver.log")
     deliver_steps = step_timings(home)
     outcome = last_json_line(root / "new_list_deliver.log")
@@ -281,7 +287,9 @@ def new_list_flow(root: Path, source: Path, env: dict[str, str], pupils: int) ->
           f"{DEFAULT_PUPILS:,} pupils; x{scale:.1f} linear = {total * scale:.0f} s); load "
           f"average before {load_before}, after {load_average()}")
     print(f"delivery: {outcome.get('status')} {outcome.get('delivery_id') or ''} "
-          f"({outcome.get('rows_total') or 0} rows) {outcome.get('folder') or ''}")
+          f"({outcome.get('rows_total') or 0} rows) {outcome.get('folder') or ''}; rebuilt: "
+          f"{outcome.get('assets_selected')} asset(s), file types changed since the last main "
+          f"job: {outcome.get('changed_file_types')}")
     for title, steps in (("ingestion run", ingest_steps), ("delivery run", deliver_steps)):
         print(f"\n{'Dagster step of the ' + title + ' (slowest first)':<60}{'wall s':>10}")
         for key, seconds in steps:
@@ -307,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rerun", action="store_true",
                         help="keep the previous benchmark's warehouse and inbox: measures a "
                              "second run (files already ingested are skipped by SHA-256)")
+    parser.add_argument("--whole-delivery-job", action="store_true",
+                        help="with --new-zorgthuis-list: the delivery run rebuilds everything "
+                             "its job selects (the behaviour before it selected what changed)")
     parser.add_argument("--new-zorgthuis-list", action="store_true",
                         help="on the previous benchmark's warehouse (same --dir, --pupils, "
                              "--seed): one corrected zorgthuis list into the inbox, then the "
@@ -324,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
 
     source = root / f"source_{args.pupils}_{args.seed}"
     if args.new_zorgthuis_list:
-        return new_list_flow(root, source, env, args.pupils)
+        return new_list_flow(root, source, env, args.pupils, args.whole_delivery_job)
     stages = [s for s in [generate(root, args.pupils, args.seed, env)] if s]
     files = (len([f for f in source.glob("*/*.csv") if not f.parent.name.startswith("_")])
              if args.rerun else fill_inbox(source, data))

@@ -7,9 +7,13 @@ school year (run key = its SHA-256); on the exchange day the protocol's schedule
 ``data/outbox/zorgthuis/<delivery_id>/``. ``python -m tools.benchmark --new-zorgthuis-list``
 times exactly these two runs, each in a process of its own (this module, one command each):
 
-    python -m tools.benchmark_flow make-list --inbox DIR     # the new list, in the inbox
+    python -m tools.benchmark_flow make-list --inbox DIR --population DIR  # the new list
     python -m tools.benchmark_flow ingest --file NAME        # what the sensor starts
-    python -m tools.benchmark_flow deliver                   # what the schedule starts
+    python -m tools.benchmark_flow deliver [--whole-job]     # what the schedule starts
+
+The schedule's run rebuilds only what changed since the last main job (the zorgthuis models,
+``deliveries.jobs.stale_selection``); ``--whole-job`` rebuilds everything the job selects, as
+it did before, for a before/after comparison.
 
 The new list is a corrected re-send of the latest definitive list (the protocol: "a later list
 for the same date supersedes the earlier one"): the same counting date, every 50th pupil of it
@@ -43,9 +47,12 @@ def definitive_lists(folder: Path) -> list[Path]:
     return [f for _, f in sorted(found)]
 
 
-def make_corrected_list(latest: Path, previous: Path, out: Path) -> dict[str, int]:
-    """Write ``out``: ``latest`` less every ``DROP_EVERY``-th pupil, plus pupils of ``previous``
-    not on ``latest`` (on ``latest``'s counting date and list kind). Counts only returned."""
+def make_corrected_list(latest: Path, previous: Path, out: Path, variant: int = 0
+                        ) -> dict[str, int]:
+    """Write ``out``: ``latest`` less every ``DROP_EVERY``-th pupil (from the ``variant``-th
+    on: each variant is another correction), plus pupils of ``previous`` not on ``latest`` (on
+    ``latest``'s counting date and list kind). Counts only returned."""
+    drop = f"(n + {int(variant)}) % {DROP_EVERY}"
     import duckdb
 
     con = duckdb.connect()
@@ -54,11 +61,10 @@ def make_corrected_list(latest: Path, previous: Path, out: Path) -> dict[str, in
                 f"from {read.format(path='$latest')}", {"latest": str(latest)})
     con.execute(f"create table previous as select * from {read.format(path='$previous')}",
                 {"previous": str(previous)})
-    dropped = con.execute(f"select count(*) from latest where n % {DROP_EVERY} = 0"
-                          ).fetchone()[0]
+    dropped = con.execute(f"select count(*) from latest where {drop} = 0").fetchone()[0]
     con.execute(f"""
         create table corrected as
-        select INSZ, Teldatum, Soort_lijst, Verblijf_MFC from latest where n % {DROP_EVERY} <> 0
+        select INSZ, Teldatum, Soort_lijst, Verblijf_MFC from latest where {drop} <> 0
         union all
         (select p.INSZ, l.Teldatum, l.Soort_lijst, p.Verblijf_MFC
          from previous p, (select any_value(Teldatum) as Teldatum,
@@ -106,25 +112,33 @@ def ingest(file_name: str) -> dict:
     return {"run_id": result.run_id, "success": result.success, "school_year": school_year}
 
 
-def deliver() -> dict:
+def deliver(whole_job: bool = False) -> dict:
     """The run the protocol's schedule starts on an exchange day: its delivery job over every
-    school year. Returns the outcome the writer reported (status, delivery id, rows)."""
+    school year, for what changed since the last main job (``whole_job``: all of it, as
+    before the schedule selected). Returns the writer's outcome (status, delivery id, rows)."""
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.deliveries.jobs import stale_selection
+    from orchestration.foundations import settings
+    from orchestration.platform import up_to_date
     from orchestration.platform.asset_keys import delivery_asset_key
     from orchestration.platform.partitions import school_years_tags
 
     job = defs.resolve_job_def(f"deliver_{PROTOCOL}")
+    changed = None if whole_job else up_to_date.changed_file_types(settings.paths())
+    selection = stale_selection(PROTOCOL, defs.resolve_asset_graph(), changed)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, tags=school_years_tags(),
-                                        raise_on_error=False)
+                                        raise_on_error=False, asset_selection=selection)
         event = instance.get_latest_materialization_event(delivery_asset_key(PROTOCOL))
     meta = event.asset_materialization.metadata if event and event.asset_materialization \
         else {}
     value = {k: getattr(v, "value", v) for k, v in meta.items()
              if k in ("status", "delivery_id", "rows_total", "folder")}
-    return {"run_id": result.run_id, "success": result.success, **value}
+    return {"run_id": result.run_id, "success": result.success, **value,
+            "changed_file_types": sorted(changed) if changed is not None else "unknown",
+            "assets_selected": len(selection) if selection is not None else "whole job"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,9 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--inbox", type=Path, required=True, help="data/inbox/<source> folder")
     make.add_argument("--population", type=Path, required=True,
                       help="the population's zorgthuis folder (lists as generated)")
+    make.add_argument("--variant", type=int, default=0,
+                      help="which correction (another variant drops other pupils)")
     run = sub.add_parser("ingest", help="the ingestion run the inbox sensor would start")
     run.add_argument("--file", required=True)
-    sub.add_parser("deliver", help="the delivery run the schedule would start")
+    deliver_run = sub.add_parser("deliver", help="the delivery run the schedule would start")
+    deliver_run.add_argument("--whole-job", action="store_true",
+                             help="rebuild everything the delivery job selects (as before the "
+                                  "schedule selected only what changed)")
     args = parser.parse_args(argv)
     if args.command == "make-list":
         lists = definitive_lists(args.population)
@@ -145,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fewer than two definitive lists in {args.population}", file=sys.stderr)
             return 2
         latest, previous = lists[-1], lists[-2]
-        counts = make_corrected_list(latest, previous, args.inbox / latest.name)
+        counts = make_corrected_list(latest, previous, args.inbox / latest.name, args.variant)
         outcome = {"file": latest.name, **counts}
     elif args.command == "ingest":
         outcome = ingest(args.file)
     else:
-        outcome = deliver()
+        outcome = deliver(args.whole_job)
     print(json.dumps(outcome))
     return 0 if outcome.get("success", True) else 1
 

@@ -96,21 +96,26 @@ def _table_exists(con, schema: str, table: str) -> bool:
                        [schema, table]).fetchone()[0] > 0
 
 
-def warehouse_digests(p: settings.Paths) -> dict[str, str]:
-    """What the warehouse holds of the inputs: files ingested, raw row counts, link decisions."""
+def warehouse_digests(p: settings.Paths) -> dict:
+    """What the warehouse holds of the inputs: per file type the files ingested (with their
+    status) and the raw table's row count; the link decisions."""
     if not p.warehouse.exists():
-        return {"ingested": "no warehouse", "linkage_decisions": "no warehouse"}
+        return {"ingested": "no warehouse", "file_types": {},
+                "linkage_decisions": "no warehouse"}
     with connect(p, read_only=True) as con:
-        files = (con.execute("select * from ingest.files order by all").fetchall()
+        files = (con.execute("select file_type, * from ingest.files order by all").fetchall()
                  if _table_exists(con, "ingest", "files") else [])
-        counts = [(spec.file_type,
-                   con.execute(f"select count(*) from raw.{spec.file_type}").fetchone()[0]
-                   if _table_exists(con, "raw", spec.file_type) else None)
-                  for spec in SOURCE_FILES]
+        counts = {spec.file_type:
+                  con.execute(f"select count(*) from raw.{spec.file_type}").fetchone()[0]
+                  if _table_exists(con, "raw", spec.file_type) else None
+                  for spec in SOURCE_FILES}
         decisions = (con.execute("select * from linkage.duo_review_decisions order by all")
                      .fetchall() if _table_exists(con, "linkage", "duo_review_decisions")
                      else [])
-    return {"ingested": _digest([*files, *counts]), "linkage_decisions": _digest(decisions)}
+    per_type = {ft: _digest([counts[ft], *(row for row in files if row[0] == ft)])
+                for ft in counts}
+    return {"ingested": _digest([*files, *sorted(counts.items(), key=lambda c: c[0])]),
+            "file_types": per_type, "linkage_decisions": _digest(decisions)}
 
 
 @dataclass
@@ -119,6 +124,7 @@ class State:
 
     inbox: dict[str, list[int]]
     ingested: str
+    file_types: dict[str, str]  # file type -> digest of its ingested files and raw row count
     linkage_decisions: str
     code: str
     day: str
@@ -218,3 +224,22 @@ def verdict(p: settings.Paths, instance: dg.DagsterInstance, state: State) -> Ve
     if other_runs:
         reasons.append(f"{len(other_runs)} other run(s) since: {', '.join(other_runs[:3])}")
     return Verdict(None if reasons else record.run_id, reasons)
+
+
+def changed_file_types(p: settings.Paths) -> set[str] | None:
+    """The file types whose raw table changed since the last successful main job (new files
+    ingested by the inbox sensors' runs, an erasure), when that is all that changed: the
+    models that read none of them are still what that build made. None when it cannot be
+    told (no record, other code, new link decisions, the warehouse busy): build everything."""
+    record = load_record(p)
+    if record is None or not record.state.file_types:
+        return None
+    try:
+        now = warehouse_digests(p)
+    except Exception:  # another process holds the warehouse: DuckDB refuses a reader
+        return None
+    if code_digest() != record.state.code or \
+            now["linkage_decisions"] != record.state.linkage_decisions:
+        return None
+    return {ft for ft, digest in now["file_types"].items()
+            if record.state.file_types.get(ft) != digest}

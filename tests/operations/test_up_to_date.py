@@ -15,7 +15,8 @@ pytestmark = pytest.mark.unit
 
 def _state(**changes) -> up_to_date.State:
     base = dict(inbox={"zorgthuis/zorgthuis_2026-05-18_definitief.csv": [100, 1]},
-                ingested="a", linkage_decisions="b", code="c", day="2026-12-07")
+                ingested="a", file_types={"zorgthuis_lists": "z"}, linkage_decisions="b",
+                code="c", day="2026-12-07")
     return up_to_date.State(**{**base, **changes})
 
 
