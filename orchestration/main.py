@@ -150,7 +150,10 @@ def run_warehouse_job_unless_up_to_date(
     result = run_warehouse_job(instance, raise_on_error=raise_on_error, console=console)
     if result.success:
         record = instance.get_run_record_by_id(result.run_id)
-        started = record.create_timestamp.timestamp() if record else 0.0
+        created = record.create_timestamp if record else None
+        if created is not None and created.tzinfo is None:  # Dagster stores UTC
+            created = created.replace(tzinfo=dt.UTC)
+        started = created.timestamp() if created else 0.0
         up_to_date.record_build(p, result.run_id, started, state)
     return result, verdict
 
