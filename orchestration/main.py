@@ -40,7 +40,7 @@ from orchestration import console as run_console
 from orchestration.deliveries.requests import copy_sample_requests
 from orchestration.foundations import school_year, settings
 from orchestration.ingestion.sample import copy_sample_extracts
-from orchestration.platform import recovery, up_to_date
+from orchestration.platform import event_log, recovery, up_to_date
 from orchestration.platform.partitions import school_years_tags
 from orchestration.foundations.warehouse import connect
 
@@ -90,11 +90,20 @@ def _execute(job_name: str, instance: dg.DagsterInstance | None, first: str, las
     job = defs.resolve_job_def(job_name)
     instance = instance or dg.DagsterInstance.get()
     tags = {**school_years_tags(first, last), **(tags or {})}
-    if console is None:
-        return job.execute_in_process(instance=instance, tags=tags, run_config=CONSOLE_INFO,
-                                      raise_on_error=raise_on_error,
-                                      asset_selection=asset_selection)
     run_id = str(uuid.uuid4())
+    with event_log.fewer_syncs(instance, run_id):
+        if console is None:
+            return job.execute_in_process(instance=instance, tags=tags, run_config=CONSOLE_INFO,
+                                          raise_on_error=raise_on_error, run_id=run_id,
+                                          asset_selection=asset_selection)
+        return _execute_with_console(job, instance, tags, asset_selection, raise_on_error,
+                                     console, run_id)
+
+
+def _execute_with_console(job: dg.JobDefinition, instance: dg.DagsterInstance,
+                          tags: dict[str, str], asset_selection: list[dg.AssetKey] | None,
+                          raise_on_error: bool, console: Console, run_id: str
+                          ) -> dg.ExecuteInProcessResult:
     console.log_file.parent.mkdir(parents=True, exist_ok=True)
     console.started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with console.log_file.open("a", encoding="utf-8") as log, \
