@@ -244,9 +244,14 @@ def findings_by_source(p: settings.Paths, since: dt.datetime | None) -> list[tup
 
 
 def steward_summary(p: settings.Paths, console: RunConsole, protocol_ids: list[str],
-                    since: dt.datetime | None, log_file: Path | None) -> str:
-    """The end of ``make run``: deliveries, findings, where to look."""
-    if protocol_ids:
+                    since: dt.datetime | None, log_file: Path | None,
+                    up_to_date_since: str | None = None) -> str:
+    """The end of ``make run``: deliveries, findings, where to look. ``up_to_date_since``: the
+    run whose build is still current when this one found nothing new to build."""
+    if up_to_date_since:
+        lines = ["", f"Deliveries: nothing attempted, nothing new since run {up_to_date_since} "
+                     "(its outcomes stand: see that run in the UI, or the outbox)"]
+    elif protocol_ids:
         lines = ["", "Deliveries (per protocol):"]
         lines += [_delivery_line(pid, console.deliveries.get(pid), console.failed,
                                  console.allowed.get(pid)) for pid in protocol_ids]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.platform.asset_keys import delivery_asset_key, raw_asset_key
 from orchestration.platform.partitions import school_year_partitions
 from orchestration.protocols.registry import Protocol, Registry
 
@@ -43,6 +44,21 @@ def delivery_selection(protocol_id: str) -> dg.AssetSelection:
     return ((dg.AssetSelection.groups(delivery_group(protocol_id)).upstream()
              | dg.AssetSelection.groups("staging"))
             - dg.AssetSelection.groups("inbox", "raw"))
+
+
+def stale_selection(protocol_id: str, asset_graph, changed_file_types: set[str] | None
+                    ) -> list[dg.AssetKey] | None:
+    """What a delivery run must rebuild: the assets of its job downstream of the raw tables that
+    changed since the last main job (``platform.up_to_date.changed_file_types``), and the
+    writer. A new zorgthuis list rebuilds the zorgthuis models, not every enrolment model;
+    nothing changed: the writer alone (it finds its files unchanged). None: the whole job."""
+    if changed_file_types is None:
+        return None
+    in_job = delivery_selection(protocol_id).resolve(asset_graph)
+    changed = dg.AssetSelection.assets(*[raw_asset_key(ft) for ft in sorted(changed_file_types)])
+    stale = changed.downstream().resolve(asset_graph) if changed_file_types else set()
+    writer = delivery_asset_key(protocol_id)
+    return sorted((in_job & stale) | {writer}, key=lambda k: k.to_user_string())
 
 
 def build_delivery_job(protocol: Protocol) -> "UnresolvedAssetJobDefinition":

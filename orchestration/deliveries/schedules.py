@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.deliveries import exchanges
-from orchestration.deliveries.jobs import DELIVERY_JOB_PARTITIONS, delivery_group, delivery_job_name
+from orchestration.deliveries.jobs import (DELIVERY_JOB_PARTITIONS, delivery_group,
+                                           delivery_job_name, stale_selection)
+from orchestration.foundations import settings
+from orchestration.platform import up_to_date
 from orchestration.platform.automation import TIMEZONE, evaluation_day
 from orchestration.platform.partitions import school_years_tags
 from orchestration.protocols.registry import Protocol, Registry
@@ -35,6 +38,18 @@ def _job_without_assets(context: dg.ScheduleEvaluationContext, job_name: str) ->
         return not repo.get_job(job_name).asset_layer.executable_asset_keys
     except Exception:  # no job of that name, or an API change: let the run request decide
         return False
+
+
+def _stale_selection(context: dg.ScheduleEvaluationContext, protocol_id: str
+                     ) -> list[dg.AssetKey] | None:
+    """Only what changed since the last main job, with the definitions at hand (else None:
+    the whole job, as in unit tests that evaluate the schedule without definitions)."""
+    try:
+        asset_graph = context.repository_def.asset_graph
+    except dg.DagsterInvariantViolationError:
+        return None
+    return stale_selection(protocol_id, asset_graph,
+                           up_to_date.changed_file_types(settings.paths()))
 
 
 def build_delivery_schedule(protocol: Protocol, job: "UnresolvedAssetJobDefinition",
@@ -63,7 +78,9 @@ def build_delivery_schedule(protocol: Protocol, job: "UnresolvedAssetJobDefiniti
                                  f"group {delivery_group(pid)} is empty")
         # every school year in one run: see DELIVERY_JOB_PARTITIONS
         years = school_years_tags() if DELIVERY_JOB_PARTITIONS else {}
-        return [dg.RunRequest(run_key=e.run_key, tags={**e.tags(), **years})
+        selection = _stale_selection(context, pid)
+        return [dg.RunRequest(run_key=e.run_key, tags={**e.tags(), **years},
+                              asset_selection=selection)
                 for e in decision.due]
 
     return _schedule

@@ -1,7 +1,8 @@
 """One real run of the main job on the synthetic sample, shared by the integration tests.
 
 The sample is copied into a temporary data folder's inbox and the whole warehouse job runs
-twice on a temporary Dagster instance: the first run builds, the second must change nothing.
+twice on a temporary Dagster instance: the first run builds, the second (``--rebuild``) must
+change nothing; a third, with nothing new, finds the warehouse up to date and rebuilds nothing.
 Both runs go through what ``python -m orchestration.main`` runs (``command_line_run``), so their
 console output is kept (``console_first``, ``console_second``) for the tests of what a steward
 reads.
@@ -61,6 +62,12 @@ class PipelineRun:
     files_after_second: list[tuple]
     console_first: str = ""
     console_second: str = ""
+    # a third run with nothing new: it finds the build of the second one current
+    up_to_date: dg.ExecuteInProcessResult | None = None
+    console_up_to_date: str = ""
+    counts_after_up_to_date: dict[str, int] | None = None
+    files_after_up_to_date: list[tuple] | None = None
+    instance: dg.DagsterInstance | None = None
 
 
 def delivered_files(p: settings.Paths) -> dict[str, Counter]:
@@ -141,10 +148,15 @@ def pipeline(tmp_path_factory) -> PipelineRun:
         except BaseException as error:  # the waiting worker fails at once, not after an hour
             _write_clean_result(tmp_path_factory, json.dumps({"error": repr(error)}))
             raise
-        second, _ = command_line_run(p, instance, out2, sample=False)
+        # a full rebuild of the same inputs: the build itself must change nothing
+        second, _ = command_line_run(p, instance, out2, sample=False, rebuild=True)
         counts2, files2 = table_counts(p), _files(p)
+        # then, nothing new since: the run finds the warehouse up to date and rebuilds nothing
+        out3 = io.StringIO()
+        third, _ = command_line_run(p, instance, out3, sample=False)
         yield PipelineRun(p, first, second, counts1, counts2, files1, files2,
-                          out1.getvalue(), out2.getvalue())
+                          out1.getvalue(), out2.getvalue(), third, out3.getvalue(),
+                          table_counts(p), _files(p), instance)
         os.environ.pop("WAREHOUSE_PATH", None)
 
 
