@@ -97,6 +97,13 @@ def _fresh_identifier(con: duckdb.DuckDBPyConnection, column: str, salt: str) ->
     return f"case when {c} is null then null else 'SYN-' || {_letters(c, salt, 12)} end"
 
 
+def _uniform(salt: str, stream: str, row: str) -> str:
+    """SQL of a uniform draw in [0, 1) keyed by this twin's salt, the draw's ``stream`` (file,
+    column, purpose) and ``row``: the same salt gives the same twin, byte for byte, whatever
+    order or threads DuckDB runs in (``random()`` does not); a fresh salt, a fresh twin."""
+    return f"((hash('{salt}', '{stream}', {row}) >> 11) / 9007199254740992.0)"
+
+
 def _marginal_cells(con: duckdb.DuckDBPyConnection, column: str, threshold: int
                     ) -> tuple[int, int, int]:
     """Kept cells, suppressed cells and rows in kept cells (NULL is always kept)."""
@@ -107,7 +114,7 @@ def _marginal_cells(con: duckdb.DuckDBPyConnection, column: str, threshold: int
         f"from (select {_q(column)} as v, count(*) as n from __twin_real group by 1)").fetchone()
 
 
-def _draw_marginal(column: str, threshold: int) -> str:
+def _draw_marginal(column: str, threshold: int, salt: str, stream: str) -> str:
     """A relation (i, v): one value per twin row drawn from the kept cells, set-based."""
     c = _q(column)
     return f"""(
@@ -116,12 +123,13 @@ def _draw_marginal(column: str, threshold: int) -> str:
              cum as (select v, sum(n) over (order by v nulls last) - n as lo,
                             sum(n) over (order by v nulls last) as hi from cells),
              total as (select sum(n) as t from cells),
-             draws as (select i, floor(random() * (select t from total)) as u from __twin_rows)
+             draws as (select i, floor({_uniform(salt, stream, 'i')} * (select t from total)) as u
+                       from __twin_rows)
         select draws.i, cum.v from draws join cum on draws.u >= cum.lo and draws.u < cum.hi)"""
 
 
-def _draw_binned(con: duckdb.DuckDBPyConnection, column: str, type_: str, threshold: int
-                 ) -> tuple[str, int]:
+def _draw_binned(con: duckdb.DuckDBPyConnection, column: str, type_: str, threshold: int,
+                 salt: str, stream: str) -> tuple[str, int]:
     c = _q(column)
     is_date = type_ == "DATE"
     x = f"({c} - date '1970-01-01')" if is_date else f"cast({c} as double)"
@@ -134,25 +142,29 @@ def _draw_binned(con: duckdb.DuckDBPyConnection, column: str, type_: str, thresh
                        f" from __twin_real").fetchone()[0]
     edges = [cuts[0], *cuts, cuts[-1]]  # tails clamped: no extreme value kept
     edge_list = "[" + ", ".join(repr(float(e)) for e in edges) + "]"
-    value = (f"(list_extract({edge_list}, b + 1) + random() * "
+    value = (f"(list_extract({edge_list}, b + 1) + {_uniform(salt, stream + '/value', 'i')} * "
              f"(list_extract({edge_list}, b + 2) - list_extract({edge_list}, b + 1)))")
     if is_date:
         value = f"date '1970-01-01' + cast(round({value}) as integer)"
     null_share = null_rows / (non_null + null_rows)
     return f"""(
-        select i, case when random() < {null_share} then null else {value} end as v
-        from (select i, cast(floor(random() * {k}) as integer) as b from __twin_rows))""", k
+        select i, case when {_uniform(salt, stream + '/null', 'i')} < {null_share} then null
+                       else {value} end as v
+        from (select i, cast(floor({_uniform(salt, stream + '/bin', 'i')} * {k}) as integer) as b
+              from __twin_rows))""", k
 
 
-def _fallback(variable, type_: str, salt: str) -> str:
+def _fallback(variable, type_: str, salt: str, stream: str) -> str:
     if variable.nullable:
         return "null"
     if variable.allowed_values:
         values = ", ".join(repr(v) if not isinstance(v, bool) else str(v).lower()
                            for v in variable.allowed_values)
-        return f"list_extract([{values}], 1 + cast(floor(random() * {len(variable.allowed_values)}) as integer))"
+        draw = _uniform(salt, stream, "i")
+        return (f"list_extract([{values}], 1 + cast(floor({draw} * "
+                f"{len(variable.allowed_values)}) as integer))")
     if type_ == "BOOLEAN":
-        return "random() < 0.5"
+        return f"{_uniform(salt, stream, 'i')} < 0.5"
     if type_ == "DATE":
         return ("(select date_trunc('year', quantile_disc(" + "{c}" + ", 0.5)) from __twin_real)")
     if type_.startswith(NUMERIC) or type_.startswith("DECIMAL"):
@@ -175,11 +187,15 @@ def twin_table(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Del
     plans, selects, joins = [], [], []
     for index, name in enumerate(types):
         type_, alias = types[name], f"c{index}"
+        stream = f"{delivery.id}/{index}"
         variable = variables.get(name)
         if name in identifying:
             fresh = _fresh_identifier(con, name, salt)
-            relation = (f"(select row_number() over (order by u) - 1 as i, v from (select "
-                        f"random() as u, {fresh} as v from __twin_real))")
+            # shuffled: the order keyed by the real value (rows sharing it get the same
+            # fresh value, so ties change nothing), a stream of its own per column
+            relation = (f"(select row_number() over (order by u, v) - 1 as i, v from (select "
+                        f"{_uniform(salt, stream, _q(name))} as u, {fresh} as v "
+                        f"from __twin_real))")
             plans.append(ColumnPlan(name, "fresh"))
         else:
             kept, suppressed, kept_rows = _marginal_cells(con, name, threshold)
@@ -187,12 +203,12 @@ def twin_table(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Del
             numeric = type_ == "DATE" or type_.startswith(NUMERIC) or type_.startswith("DECIMAL")
             relation, method = "", "marginal"
             if numeric and not coded and kept_rows * 2 < n:
-                relation, _ = _draw_binned(con, name, type_, threshold)
+                relation, _ = _draw_binned(con, name, type_, threshold, salt, stream)
                 method = "binned"
             if not relation and kept_rows > 0 and (kept > 1 or kept_rows * 2 >= n or not numeric):
-                relation, method = _draw_marginal(name, threshold), "marginal"
+                relation, method = _draw_marginal(name, threshold, salt, stream), "marginal"
             if not relation:
-                fill = _fallback(variable, type_, salt) if variable else "null"
+                fill = _fallback(variable, type_, salt, stream) if variable else "null"
                 relation = f"(select i, {fill.replace('{c}', _q(name))} as v from __twin_rows)"
                 method = "empty" if fill == "null" else "fallback"
             plans.append(ColumnPlan(name, method, kept, suppressed))
@@ -206,13 +222,15 @@ def twin_table(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Del
 
 def write_twin(con: duckdb.DuckDBPyConnection, protocol: Protocol,
                parts: list[datapackage.WrittenPart], folder: Path,
-               properties: dict[str, Any]) -> tuple[Path, dict[str, list[ColumnPlan]]]:
+               properties: dict[str, Any], *, salt: str | None = None
+               ) -> tuple[Path, dict[str, list[ColumnPlan]]]:
     """Write the twin of the package in ``folder`` (its real ``parts``) to
     ``folder/synthetic_twin/``: files, ``datapackage.json`` and documents; returns the twin's
-    package path and how each column of each file was made."""
+    package path and how each column of each file was made. ``salt`` (tests only) makes the
+    twin again, byte for byte; by default a fresh one, so its codes are no real one."""
     twin = folder / TWIN_FOLDER
     twin.mkdir(mode=0o700, exist_ok=True)
-    salt = secrets.token_hex(16)  # this twin's only: its codes are no real one
+    salt = salt or secrets.token_hex(16)
     written, plans = [], {}
     for part in parts:
         table = "__twin"
