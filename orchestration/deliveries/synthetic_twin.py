@@ -45,6 +45,7 @@ from orchestration.protocols.registry import DeliveryFile, Protocol
 
 TWIN_FOLDER = "synthetic_twin"
 MAX_BINS = 20
+FEW_CELLS = 32  # a column of at most this many kept cells is drawn without a join
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT")
 
 
@@ -288,6 +289,23 @@ def twin_table(con: duckdb.DuckDBPyConnection, protocol: Protocol, delivery: Del
             values[name] = fill.replace("{c}", _q(name))
             method = "empty" if fill == "null" else "fallback"
         plans[name] = ColumnPlan(name, method, kept, suppressed)
+    # a column of few kept cells is drawn by its cells' upper bounds (a case over the draw, no
+    # join); the others all at once through the cells table (``_draw_marginals``)
+    few = {j: bounds for j, bounds in con.execute(
+        f"select j, list(lo + n order by lo) from __twin_cells where kept group by j "
+        f"having count(*) <= {FEW_CELLS}").fetchall()} if marginal else {}
+    lists = []
+    for name, (j, kept_rows) in list(marginal.items()):
+        if j not in few:
+            continue
+        u = f"floor({_uniform(salt, repr(f'{delivery.id}/{positions[name]}'), 'r.i')} * {kept_rows})"
+        cases = " ".join(f"when {u} < {hi} then {k + 1}" for k, hi in enumerate(few[j][:-1]))
+        index = f"(case {cases} else {len(few[j])} end)" if cases else "1"
+        lists.append(f"list({value_column[name]} order by lo) filter (where j = {j}) as l{j}")
+        values[name] = f"list_extract(few.l{j}, {index})"
+        del marginal[name]
+    if lists:
+        joins.append(f"cross join (select {', '.join(lists)} from __twin_cells where kept) as few")
     if marginal:
         drawn_wide = _draw_marginals(marginal, value_column, positions, salt, delivery.id)
         joins.append(f"left join {drawn_wide} as m on m.i = r.i")
