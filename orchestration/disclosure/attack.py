@@ -69,9 +69,9 @@ class Audit:
 @dataclass
 class _Component:
     atoms: np.ndarray  # local position -> variable-atom index
-    a_eq: np.ndarray | sparse.csr_matrix | None
+    a_eq: sparse.csr_matrix | None
     b_eq: np.ndarray | None
-    a_ub: np.ndarray | sparse.csr_matrix | None
+    a_ub: sparse.csr_matrix | None
     b_ub: np.ndarray | None
     lp: _LP | None = None  # built on the first solve
 
@@ -90,7 +90,6 @@ class _LP:
         for a, lower, upper in blocks:
             if a is None:
                 continue
-            a = sparse.csr_matrix(a)
             lower = np.full(a.shape[0], -inf) if lower is None else lower
             self.highs.addRows(a.shape[0], np.asarray(lower, dtype=np.float64),
                                np.asarray(upper, dtype=np.float64), a.nnz,
@@ -209,9 +208,7 @@ class _Model:
             atoms_l = np.flatnonzero(self.atom_label == lab)
             rows = np.flatnonzero(self.row_label == lab)
             eq, ub = rows[rows < self.n_eq], rows[rows >= self.n_eq]
-            sub = self.a_all[:, atoms_l]
-            if len(atoms_l) * max(len(rows), 1) <= 250_000:  # small: dense is faster
-                sub = sub.toarray()
+            sub = self.a_all[:, atoms_l]  # kept sparse: HiGHS and milp take it as it is
             self._components[lab] = _Component(
                 atoms=atoms_l,
                 a_eq=sub[eq] if len(eq) else None, b_eq=self.b_all[eq] if len(eq) else None,

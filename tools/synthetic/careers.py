@@ -67,7 +67,7 @@ def simulate(pop: Population, schools: Schools, seed: int) -> Careers:
     # ---- state in September 2015
     nominal = YEARS[0] - by - 3
     p_rep = np.clip(0.035 - 0.02 * ab + 0.04 * pop.will_drop, 0.004, 0.25)
-    delay = rng0.binomial(np.clip(nominal - 3, 0, 12), p_rep)
+    delay = np.minimum(rng0.binomial(np.clip(nominal - 3, 0, 12), p_rep), 4)  # see `longest`
     s = (nominal - delay).astype(np.int16)
     first_b = (ab + 0.4 * (u["first_b"] - 0.5)) < -1.45
     track = np.where(s >= 11, _assign_track(ab, u["track"], np.zeros(n, bool), first_b),
@@ -210,6 +210,11 @@ def simulate(pop: Population, schools: Schools, seed: int) -> Careers:
         attest = np.where(final & (attest == 2), 1, attest)
         held_back = final & pop.will_drop & (y < drop_year)  # future leavers fail the final year
         attest = np.where(held_back, 3, attest)
+        # no repeat beyond the longest delay the article-7 rule calls plausible (lager 4, buiten-
+        # gewoon lager 6, secundair 7): a real school would orient the pupil on instead
+        delay_now = (y - by - 3) - s
+        longest = np.where(level == 1, np.where(special_now, 6, 4), 7)
+        attest = np.where((attest == 3) & (delay_now >= longest), 1, attest)
         attest = np.where(okan_now, 1, attest)
         attest = np.where(level == 0, 0, attest).astype(np.int8)
         passed = (attest == 1) | (attest == 2)
