@@ -148,3 +148,19 @@ def test_every_delivery_carries_a_valid_twin_with_the_same_files_and_schema(ware
                 rows = con.execute(f"select count(*) from '{twin / name}'").fetchone()[0]
                 assert rows == con.execute(f"select count(*) from '{real / name}'").fetchone()[0]
                 con.close()
+
+
+def test_the_same_salt_makes_the_same_twin_and_another_salt_another(tmp_path):
+    real = tmp_path / "real.parquet"
+    _real_file(real, {"VOORLOPIG": 300, "DEFINITIEF": 100}, schools=4, branches=9)
+
+    def twin_bytes(salt: str, name: str) -> bytes:
+        con = duckdb.connect()
+        con.execute("set threads = 4; set preserve_insertion_order = false")
+        synthetic_twin.twin_table(con, ZORGTHUIS, VERIFICATION, real, "twin", salt)
+        csv, parquet = tmp_path / f"{name}.csv", tmp_path / f"{name}.parquet"
+        datapackage.write_sorted(con, "select * from twin", csv, parquet)
+        return csv.read_bytes() + parquet.read_bytes()
+
+    assert twin_bytes("one", "a") == twin_bytes("one", "b")
+    assert twin_bytes("one", "a") != twin_bytes("two", "c")
