@@ -309,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=settings.PROJECT_ROOT / "data" / "benchmark",
                         help="working folder (git-ignored under data/); populations are kept")
-    parser.add_argument("--memory-limit", default="12GB", help="DuckDB memory limit")
+    parser.add_argument("--memory-limit", default=settings.DEFAULT_MEMORY_LIMIT,
+                        help="DuckDB memory limit")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the plain-DuckDB reference (no ratios)")
     parser.add_argument("--rerun", action="store_true",
