@@ -16,7 +16,8 @@ pytestmark = pytest.mark.unit
 SEED, PUPILS = 11, 1000
 
 
-def test_no_career_repeats_beyond_the_longest_plausible_delay():
+def test_no_career_repeats_beyond_the_longest_plausible_delay(monkeypatch):
+    monkeypatch.setattr(careers, "KLEUTER_STAY", 0.9)  # kleuters stay year after year
     geo, streets = geography.load(), population.frame_of_streets(SEED)
     pop = population.generate(PUPILS, SEED, geo, streets, names.build_pools(SEED))
     # the weakest possible cohort: every year the highest chance to fail and to start late
@@ -32,4 +33,5 @@ def test_no_career_repeats_beyond_the_longest_plausible_delay():
     delay = age - normal_age - study_year
     counted = enrolments["kind"].to_numpy() != careers.K_OKAN  # the rule exempts OKAN
     assert (delay[counted & (hs == pg.HS_LAGER)] > 0).any(), "the cohort should repeat years"
+    assert (delay[hs == pg.HS_KLEUTER] > 0).any(), "kleuters should stay"
     assert int((counted & (delay > longest)).sum()) == 0

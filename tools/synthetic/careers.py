@@ -41,6 +41,9 @@ class Careers:
     certificates: pd.DataFrame  # one row per qualification obtained (LED)
 
 
+KLEUTER_STAY = 0.015  # chance that a pupil of the 3rd kleuter class stays there another year
+
+
 def _choice(rng: np.random.Generator, values, p, size: int) -> np.ndarray:
     return np.asarray(values)[rng.choice(len(values), size=size, p=p)]
 
@@ -210,8 +213,8 @@ def simulate(pop: Population, schools: Schools, seed: int) -> Careers:
         attest = np.where(final & (attest == 2), 1, attest)
         held_back = final & pop.will_drop & (y < drop_year)  # future leavers fail the final year
         attest = np.where(held_back, 3, attest)
-        # no repeat beyond the longest delay the article-7 rule calls plausible (lager 4, buiten-
-        # gewoon lager 6, secundair 7): a real school would orient the pupil on instead
+        # no repeat beyond the longest delay the article-7 rule calls plausible (kleuter 2, lager
+        # 4, buitengewoon lager 6, secundair 7): a real school would orient the pupil on instead
         delay_now = (y - by - 3) - s
         longest = np.where(level == 1, np.where(special_now, 6, 4), 7)
         attest = np.where((attest == 3) & (delay_now >= longest), 1, attest)
@@ -290,7 +293,7 @@ def simulate(pop: Population, schools: Schools, seed: int) -> Careers:
 
         # ---- next year's state
         advance = present & ~okan_now & (passed | (level == 0))
-        kleuter_stay = present & (level == 0) & (s == 2) & (ra < 0.015)
+        kleuter_stay = present & (level == 0) & (s == 2) & (ra < KLEUTER_STAY) & (delay_now < 2)
         advance &= ~kleuter_stay
         s_next = np.where(advance, s + 1, s).astype(np.int16)
         s_next = np.where(present & okan_now, s, s_next)
