@@ -206,8 +206,11 @@ def linkage_timing(dagster_home: Path) -> dict:
 
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
         event = instance.get_latest_materialization_event(dg.AssetKey(["linkage", "duo_links"]))
-    if event is None or event.asset_materialization is None:
+    # a rerun that linked nothing shows no linkage, not the previous run's
+    if event is None or event.asset_materialization is None or not runs \
+            or event.run_id != runs[0].run_id:
         return {}
     per_date = event.asset_materialization.metadata.get("per_reference_date_json")
     dates = per_date.value if per_date is not None else []
