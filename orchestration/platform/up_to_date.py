@@ -25,8 +25,9 @@ The inputs, each compared with what the last successful main job recorded:
 And one guard: no other Dagster run (ingestion started by a sensor, a delivery job, a backfill,
 an erasure) was created since the recorded main job started; any such run means a full build.
 
-The record is ``data/warehouse/last_build.json`` (counts and digests only, no personal value),
-written after a main job succeeded. Delete it to force a full build.
+The record is ``data/warehouse/last_build.json`` (digests, counts, and the names, sizes and times
+of the inbox files the run left in place: the names as the sources gave them, which
+``ingest.files`` holds too), written after a main job succeeded. Delete it to force a full build.
 """
 
 from __future__ import annotations
