@@ -177,7 +177,7 @@ def load_record(p: settings.Paths) -> Record | None:
     try:
         raw = json.loads(path.read_text())
         return Record(raw["run_id"], float(raw["started_at"]), State(**raw["state"]))
-    except (FileNotFoundError, KeyError, TypeError, ValueError):
+    except (OSError, KeyError, TypeError, ValueError):  # missing, unreadable or damaged
         return None
 
 

@@ -99,3 +99,25 @@ def test_the_code_digest_follows_the_source_and_ignores_build_output(tmp_path):
     assert up_to_date.code_digest(tmp_path) == first
     (tmp_path / "dbt_project" / "models" / "m.sql").write_text("select 2\n")
     assert up_to_date.code_digest(tmp_path) != first
+
+
+@pytest.mark.parametrize("damage", [
+    b"", b"{", b"\xff\xfe not utf-8", b"[]", b'{"run_id": "run-1"}',
+    b'{"run_id": "run-1", "started_at": "yesterday", "state": {}}',
+    b'{"run_id": "run-1", "started_at": 0, "state": {"inbox": {}}}',
+    "a folder",
+])
+def test_a_damaged_or_unreadable_record_means_a_full_build(data_dir, damage):
+    """A record cut short by a crash, edited by hand or replaced by a folder is never taken as
+    'up to date': the job builds."""
+    instance = dg.DagsterInstance.ephemeral()
+    state = up_to_date.current_state(data_dir)
+    up_to_date.record_build(data_dir, "run-1", 0.0, state)
+    path = up_to_date.record_path(data_dir)
+    if damage == "a folder":
+        path.unlink()
+        path.mkdir()
+    else:
+        path.write_bytes(damage)
+    found = up_to_date.verdict(data_dir, instance, state)
+    assert found.since is None and found.reasons == ["no successful main job recorded"]
